@@ -1,0 +1,355 @@
+/*
+ * Result objects of the four levels, status changes and their roll-up.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "node.h"
+#include "pipeline.h"
+#include "result.h"
+#include "xmalloc.h"
+
+static void	result_try_finish(struct result *, int64_t);
+
+static void
+result_init(struct result *r, enum level level, struct result *parent,
+    struct execution *exec)
+{
+	memset(r, 0, sizeof *r);
+	r->level = level;
+	r->status = STATUS_PENDING;
+	r->message = xstrdup("pending");
+	r->parent = parent;
+	r->exec = exec;
+	if (parent != NULL) {
+		if (parent->sealed)
+			fatalx("result: child added to a sealed %s",
+			    result_level_name(parent->level));
+		parent->nchildren++;
+	}
+}
+
+/* A new, PENDING execution of def without pipeline results yet. */
+struct execution *
+execution_new(uint64_t id, struct pipeline *def, result_change_cb cb,
+    void *arg)
+{
+	struct execution	*e;
+
+	e = xcalloc(1, sizeof *e);
+	result_init(&e->r, LEVEL_EXECUTION, NULL, e);
+	e->id = id;
+	e->def = def;
+	e->change_cb = cb;
+	e->change_arg = arg;
+	return e;
+}
+
+static void
+task_result_free(struct task_result *tr)
+{
+	node_free(tr->object);
+	free(tr->r.message);
+	free(tr);
+}
+
+/* Free an execution and all its results. */
+void
+execution_free(struct execution *e)
+{
+	struct pipeline_result	*pr;
+	struct task_execution	*te;
+	uint32_t		 i, t, k;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nresults; i++) {
+		pr = e->results[i];
+		for (t = 0; t < e->def->ntasks; t++) {
+			te = &pr->tasks[t];
+			for (k = 0; k < te->ninst; k++)
+				task_result_free(te->inst[k]);
+			free(te->inst);
+			free(te->r.message);
+		}
+		free(pr->tasks);
+		node_free(pr->object);
+		free(pr->r.message);
+		free(pr);
+	}
+	free(e->results);
+	free(e->r.message);
+	free(e);
+}
+
+/*
+ * Add the next pipeline result (object: its iterator item, or NULL) with a
+ * task execution per task; a task without iterator or with a static list
+ * gets its task results now and is sealed.
+ */
+struct pipeline_result *
+execution_add_result(struct execution *e, const struct node *object,
+    int64_t now_us)
+{
+	struct pipeline_result	*pr;
+	struct task_execution	*te;
+	const struct task_def	*t;
+	uint32_t		 i;
+	size_t			 k;
+
+	pr = xcalloc(1, sizeof *pr);
+	result_init(&pr->r, LEVEL_PIPELINE_RESULT, &e->r, e);
+	pr->index = e->nresults;
+	pr->object = node_copy(object);
+	pr->tasks = xcalloc(e->def->ntasks, sizeof *pr->tasks);
+	for (i = 0; i < e->def->ntasks; i++) {
+		t = &e->def->tasks[i];
+		te = &pr->tasks[i];
+		result_init(&te->r, LEVEL_TASK_EXECUTION, &pr->r, e);
+		te->pr = pr;
+		te->task = i;
+		if (t->iterate_command != NULL)
+			continue;
+		if (t->iterate == NULL)
+			execution_add_instance(te, NULL);
+		else
+			for (k = 0; k < t->iterate->nkids; k++)
+				execution_add_instance(te, t->iterate->kids[k]);
+	}
+	e->results = xreallocarray(e->results, e->nresults + 1,
+	    sizeof *e->results);
+	e->results[e->nresults++] = pr;
+	/* An empty static list finishes its task execution at once. */
+	for (i = 0; i < e->def->ntasks; i++)
+		if (e->def->tasks[i].iterate_command == NULL)
+			result_seal(&pr->tasks[i].r, now_us);
+	pr->r.sealed = true;
+	result_try_finish(&pr->r, now_us);
+	return pr;
+}
+
+/* Add the next task result of a task execution (object: its item). */
+struct task_result *
+execution_add_instance(struct task_execution *te, const struct node *object)
+{
+	struct task_result	*tr;
+
+	tr = xcalloc(1, sizeof *tr);
+	result_init(&tr->r, LEVEL_TASK_RESULT, &te->r, te->r.exec);
+	tr->te = te;
+	tr->index = te->ninst;
+	tr->object = node_copy(object);
+	tr->exit_code = -1;
+	te->inst = xreallocarray(te->inst, te->ninst + 1, sizeof *te->inst);
+	te->inst[te->ninst++] = tr;
+	return tr;
+}
+
+static void
+result_emit(struct result *r)
+{
+	struct execution	*e = r->exec;
+
+	if (e->change_cb != NULL)
+		e->change_cb(r, e->change_arg);
+}
+
+/*
+ * Apply a change and count a final one in the parent, then tell the
+ * callback: it always sees counts that agree with the statuses.
+ */
+static void
+result_apply(struct result *r, enum status st, char *msg, int64_t now_us)
+{
+	r->status = st;
+	free(r->message);
+	r->message = msg;
+	if (st == STATUS_RUNNING && r->started_us == 0)
+		r->started_us = now_us;
+	if (status_is_final(st)) {
+		r->completed_us = now_us;
+		r->sealed = true;
+		if (r->parent != NULL) {
+			r->parent->nfinal++;
+			if (status_is_failure(st) &&
+			    r->parent->first_failed == NULL)
+				r->parent->first_failed = r;
+		}
+	}
+	result_emit(r);
+}
+
+static const char *
+result_task_name(const struct task_execution *te)
+{
+	return te->r.exec->def->tasks[te->task].name;
+}
+
+static bool
+result_has_iterator(const struct result *r)
+{
+	const struct task_execution	*te;
+	const struct pipeline		*p = r->exec->def;
+
+	if (r->level == LEVEL_EXECUTION)
+		return p->iterate != NULL || p->iterate_command != NULL;
+	te = (const struct task_execution *)r;
+	return pipeline_task_has_iterator(&p->tasks[te->task]);
+}
+
+/* The message a parent gets when its children decide its status. */
+static char *
+result_rollup_message(const struct result *r)
+{
+	const struct result	*f = r->first_failed;
+
+	switch (r->level) {
+	case LEVEL_TASK_EXECUTION:
+		if (!result_has_iterator(r) && r->nchildren == 1) {
+			const struct task_execution *te = (const void *)r;
+			return xstrdup(te->inst[0]->r.message);
+		}
+		if (f != NULL)
+			return xprintf("instance %u failed: %s",
+			    ((const struct task_result *)f)->index, f->message);
+		if (r->nchildren == 0)
+			return xstrdup("no items: nothing to run");
+		return xprintf("%s %u instance%s done", r->nchildren == 1 ?
+		    "the" : "all", r->nchildren, r->nchildren == 1 ? "" : "s");
+	case LEVEL_PIPELINE_RESULT:
+		if (f != NULL)
+			return xprintf("task %s: %s",
+			    result_task_name((const void *)f), f->message);
+		return xprintf("%s %u task%s done", r->nchildren == 1 ? "the" :
+		    "all", r->nchildren, r->nchildren == 1 ? "" : "s");
+	case LEVEL_EXECUTION:
+		if (!result_has_iterator(r) && r->nchildren == 1) {
+			const struct execution *e = (const void *)r;
+			return xstrdup(e->results[0]->r.message);
+		}
+		if (f != NULL)
+			return xprintf("pipeline result %u: %s",
+			    ((const struct pipeline_result *)f)->index,
+			    f->message);
+		if (r->nchildren == 0)
+			return xstrdup("no items: nothing to run");
+		return xprintf("%s %u pipeline result%s done",
+		    r->nchildren == 1 ? "the" : "all", r->nchildren,
+		    r->nchildren == 1 ? "" : "s");
+	case LEVEL_TASK_RESULT:
+		break;
+	}
+	fatalx("result_rollup_message: a task result has no children");
+}
+
+/* Make a sealed parent final once its last child is. */
+static void
+result_try_finish(struct result *r, int64_t now_us)
+{
+	enum status	st;
+
+	while (r != NULL && !status_is_final(r->status) && r->sealed &&
+	    r->nfinal == r->nchildren) {
+		st = r->first_failed != NULL ? r->first_failed->status :
+		    STATUS_DONE;
+		result_apply(r, st, result_rollup_message(r), now_us);
+		r = r->parent;
+	}
+}
+
+/*
+ * Change a status.  Returns -1 (and changes nothing) when the change would
+ * not advance, would finalize a parent with unfinished children, or would
+ * call a parent DONE whose children did not all succeed.
+ */
+int
+result_set(struct result *r, enum status st, const char *msg, int64_t now_us)
+{
+	struct result	*a;
+
+	if (!status_can_change(r->status, st))
+		return -1;
+	if (status_is_final(st) && r->nfinal != r->nchildren)
+		return -1;
+	if (st == STATUS_DONE && r->first_failed != NULL)
+		return -1;
+	result_apply(r, st, xstrdup(msg), now_us);
+	if (st == STATUS_RUNNING) {
+		for (a = r->parent; a != NULL && a->status == STATUS_PENDING;
+		    a = a->parent)
+			result_apply(a, STATUS_RUNNING, xstrdup("running"),
+			    now_us);
+		return 0;
+	}
+	result_try_finish(r->parent, now_us);
+	return 0;
+}
+
+/* Change only the message of an unfinished object (e.g. a new attempt). */
+int
+result_note(struct result *r, const char *msg)
+{
+	if (status_is_final(r->status))
+		return -1;
+	free(r->message);
+	r->message = xstrdup(msg);
+	result_emit(r);
+	return 0;
+}
+
+/* Declare that all children exist; finishes the object if they are final. */
+void
+result_seal(struct result *r, int64_t now_us)
+{
+	r->sealed = true;
+	result_try_finish(r, now_us);
+}
+
+/* Whether the object has a final status. */
+bool
+result_is_final(const struct result *r)
+{
+	return status_is_final(r->status);
+}
+
+/* The canonical address: 42, 42/1, 42/1/build, 42/1/build/3. */
+char *
+result_address(const struct result *r)
+{
+	const struct task_result	*tr;
+	const struct task_execution	*te;
+	const struct pipeline_result	*pr;
+	unsigned long long		 id = r->exec->id;
+
+	switch (r->level) {
+	case LEVEL_EXECUTION:
+		return xprintf("%llu", id);
+	case LEVEL_PIPELINE_RESULT:
+		pr = (const void *)r;
+		return xprintf("%llu/%u", id, pr->index);
+	case LEVEL_TASK_EXECUTION:
+		te = (const void *)r;
+		return xprintf("%llu/%u/%s", id, te->pr->index,
+		    result_task_name(te));
+	case LEVEL_TASK_RESULT:
+		tr = (const void *)r;
+		return xprintf("%llu/%u/%s/%u", id, tr->te->pr->index,
+		    result_task_name(tr->te), tr->index);
+	}
+	fatalx("result_address: bad level");
+}
+
+/* "execution", "pipeline_result", "task_execution", "task_result". */
+const char *
+result_level_name(enum level level)
+{
+	static const char *const names[] = { "execution", "pipeline_result",
+	    "task_execution", "task_result" };
+
+	if ((unsigned)level > LEVEL_TASK_RESULT)
+		return "unknown";
+	return names[level];
+}

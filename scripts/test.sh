@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install what is missing, build, and run every test:
+#  1. the whole suite under ASan+UBSan with warnings as errors;
+#  2. "make distcheck" of an ordinary build (warnings as errors too).
+# Build trees go to build-test/ and build-dist/ under the checkout.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+scripts/deps.sh test
+./autogen.sh
+
+fail() {
+	echo "test.sh: $1 failed" >&2
+	for log in "$2"/tests/test-suite.log; do
+		[ -f "$log" ] && cat "$log" >&2
+	done
+	exit 1
+}
+
+echo "== sanitizer build and test suite"
+rm -rf build-test && mkdir build-test
+(cd build-test && ../configure --enable-werror --enable-sanitizers -q &&
+	make -j"$jobs" -s &&
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	make -j"$jobs" -s check) || fail "sanitizer test suite" build-test
+
+echo "== distcheck"
+rm -rf build-dist && mkdir build-dist
+(cd build-dist && ../configure --enable-werror -q &&
+	make -j"$jobs" -s distcheck \
+	    DISTCHECK_CONFIGURE_FLAGS=--enable-werror) ||
+	fail "distcheck" build-dist/pipelined-*/_build/sub
+
+echo "test.sh: all tests passed"
