@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "load.h"
 #include "node.h"
 #include "pipeline.h"
 #include "pipectl.h"
@@ -61,7 +62,7 @@ cmd_graph(struct pipectl *ctl, int argc, char **argv)
 
 	if (argc != 2)
 		return pipectl_usage(c, "expected one pipeline file");
-	if ((p = pipectl_load(argv[1], NULL)) == NULL)
+	if ((p = pipectl_load(argv[1], LOAD_REGISTERED, NULL)) == NULL)
 		return EXIT_USAGE;
 	graph_dot(p, stdout);
 	pipeline_free(p);

@@ -14,18 +14,18 @@
 
 /*
  * Load a pipeline file ("-" for standard input), printing every error to
- * stderr.  Returns NULL when the file is not a valid pipeline.
+ * stderr.  Returns NULL when the file is not a valid pipeline.  flags are
+ * the loader's (LOAD_REGISTERED allows "user:").
  */
 struct pipeline *
-pipectl_load(const char *path, struct node **docp)
+pipectl_load(const char *path, unsigned flags, struct node **docp)
 {
 	struct pipeline	*p;
 	struct diag	*d;
 	int		 is_stdin = strcmp(path, "-") == 0;
 
 	d = diag_new(is_stdin ? "<stdin>" : path);
-	p = load_file(is_stdin ? "/dev/stdin" : path, LOAD_REGISTERED, d,
-	    docp);
+	p = load_file(is_stdin ? "/dev/stdin" : path, flags, d, docp);
 	if (p == NULL)
 		diag_print(d, stderr);
 	diag_free(d);
@@ -57,7 +57,7 @@ cmd_validate(struct pipectl *ctl, int argc, char **argv)
 
 	if (argc != 2)
 		return pipectl_usage(c, "expected one pipeline file");
-	if ((p = pipectl_load(argv[1], NULL)) == NULL)
+	if ((p = pipectl_load(argv[1], LOAD_REGISTERED, NULL)) == NULL)
 		return EXIT_USAGE;
 	printf("%s: valid pipeline '%s'\n", argv[1], p->name);
 	printf("tasks: %u\n", p->ntasks);

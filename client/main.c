@@ -15,6 +15,135 @@
 #include "pipectl.h"
 
 static const struct cmd pipectl_cmds[] = {
+	{ "run", cmd_run,
+	  "FILE [--input KEY=VALUE]... [--input-json JSON] [--runner R] "
+	  "[--wait] [--json]",
+	  "submit a pipeline file to the daemon",
+	  "Check a pipeline file (YAML or JSON; - for standard input) and\n"
+	  "submit it to pipelined, which runs it as a new execution.  Errors\n"
+	  "in the file are reported as FILE:LINE:COL: message, all at once,\n"
+	  "and nothing is submitted.  Relative paths in the pipeline are\n"
+	  "taken from the current directory.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --input KEY=VALUE  input data for the tasks (a string value);\n"
+	  "                     may be repeated\n"
+	  "  --input-json JSON  input data as a JSON object, merged first:\n"
+	  "                     a --input of the same key wins\n"
+	  "  --runner R         run with this runner (eager, local, celery or\n"
+	  "                     a plugin) instead of the pipeline's or the\n"
+	  "                     daemon's default\n"
+	  "  --wait             follow the execution to its end: on a\n"
+	  "                     terminal a progress line ([done/total] N\n"
+	  "                     running: the longest running task results),\n"
+	  "                     otherwise one line per status change; then\n"
+	  "                     the final state as pipectl show prints it\n"
+	  "  --json             print {\"id\": N}; with --wait only the final\n"
+	  "                     execution, as pipectl show --json prints it\n"
+	  "\n"
+	  "Output: the execution id, on a line of its own.\n"
+	  "\n"
+	  "Exit status: 0 submitted (with --wait: the execution ended\n"
+	  "DONE); 1 the execution ended otherwise; 2 usage error or invalid\n"
+	  "pipeline; 3 cannot reach the daemon; 4 not permitted.\n" },
+	{ "list", cmd_list,
+	  "[--pipeline NAME] [--status S] [--since DUR] [--limit N] [--json]",
+	  "list executions, newest first",
+	  "List the executions the daemon remembers, newest first: your own,\n"
+	  "or every user's for root and members of the admin group.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --pipeline NAME  only executions of this pipeline\n"
+	  "  --status S       only executions with this status (PENDING,\n"
+	  "                   RUNNING, DONE, CONFIG_ERROR, VALIDATION_ERROR,\n"
+	  "                   RUNTIME_ERROR, CANCELLED)\n"
+	  "  --since DUR      only executions submitted in the last DUR\n"
+	  "                   (such as 30m, 2h, 7d)\n"
+	  "  --limit N        at most N executions (default 50)\n"
+	  "  --json           print a JSON array of execution objects (the\n"
+	  "                   shape of pipectl show --json, without results)\n"
+	  "\n"
+	  "Output: a table of ID, PIPELINE, STATUS, SUBMITTED (local time),\n"
+	  "DURATION and MESSAGE.\n"
+	  "\n"
+	  "Exit status: 0 success; 2 usage error; 3 cannot reach the\n"
+	  "daemon.\n" },
+	{ "show", cmd_show, "ID [--json]",
+	  "show an execution and its tasks",
+	  "Show one execution: its pipeline, status, owner, runner,\n"
+	  "submission time, duration and message, then per pipeline result\n"
+	  "(with its item when the pipeline has an iterator) every task with\n"
+	  "its status, duration, exit code or signal, attempts and message.\n"
+	  "A task with an iterator gets a line per instance, numbered as in\n"
+	  "addresses (ID/RESULT/TASK/INDEX, used by pipectl logs and\n"
+	  "cancel).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json  print the execution as one JSON object instead\n"
+	  "\n"
+	  "Exit status: 0 success; 2 usage error; 3 cannot reach the daemon;\n"
+	  "4 no such execution, or not yours.\n" },
+	{ "logs", cmd_logs, "ADDRESS [--follow]",
+	  "print a task result's output",
+	  "Print the output (standard output and error together, as the task\n"
+	  "wrote them) of a task result, such as 42/0/build/0, or 42/build\n"
+	  "for a task without iterator in a pipeline without iterator.  The\n"
+	  "bytes are written as they are.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -f, --follow  keep printing while the task runs, until it ends\n"
+	  "\n"
+	  "Exit status: 0 success; 2 usage error; 3 cannot reach the daemon;\n"
+	  "4 no such task result, or not yours.\n" },
+	{ "cancel", cmd_cancel, "ADDRESS",
+	  "cancel an execution or part of one",
+	  "Cancel an execution (42), a pipeline result (42/1) or a task\n"
+	  "execution (42/1/build, or 42/build without pipeline iterator):\n"
+	  "running task results under it are killed, with their whole process\n"
+	  "tree, and pending ones never start.  They are recorded CANCELLED\n"
+	  "with the message \"cancelled by user NAME\".\n"
+	  "\n"
+	  "Output: how many task results were cancelled, or the status the\n"
+	  "target already had.\n"
+	  "\n"
+	  "Exit status: 0 success (also when the target was already final);\n"
+	  "2 usage error; 3 cannot reach the daemon; 4 no such address, or\n"
+	  "not yours.\n" },
+	{ "wait", cmd_wait, "ID",
+	  "wait until an execution is final",
+	  "Wait until an execution is final, then print one line: its id,\n"
+	  "pipeline, status, duration and message.\n"
+	  "\n"
+	  "Exit status: 0 the execution ended DONE; 1 it ended otherwise;\n"
+	  "2 usage error; 3 cannot reach the daemon; 4 no such execution, or\n"
+	  "not yours.  Interrupted, pipectl stops waiting; the execution goes\n"
+	  "on.\n" },
+	{ "watch", cmd_watch, "[ID] [--json]",
+	  "print status changes as they happen",
+	  "Print every status change, as it happens, of one execution or of\n"
+	  "all the executions you may see: one line per change, TIME ADDRESS\n"
+	  "STATUS message (local time).  Watching one execution ends once it\n"
+	  "is final; otherwise stop with Ctrl-C.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json  one JSON object per line instead: execution, address,\n"
+	  "          level (execution, pipeline_result, task_execution or\n"
+	  "          task_result), status, message, time (RFC 3339 UTC)\n"
+	  "\n"
+	  "Exit status: 0 success; 2 usage error; 3 cannot reach the daemon;\n"
+	  "4 no such execution, or not yours.\n" },
+	{ "status", cmd_status, "[--json]",
+	  "show what the daemon is doing",
+	  "Show the daemon's version, pid and uptime, where its socket and\n"
+	  "state are, its runners and default runner, the daemon-wide\n"
+	  "max_parallel, and how many task results run and wait, how many\n"
+	  "executions it holds (and how many are unfinished), and how many\n"
+	  "clients are connected.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json  the daemon's reply as one JSON object\n"
+	  "\n"
+	  "Exit status: 0 success; 2 usage error; 3 cannot reach the daemon.\n" },
 	{ "validate", cmd_validate, "FILE",
 	  "check a pipeline file and print its flat order",
 	  "Check a pipeline file (YAML or JSON) without contacting the daemon.\n"
@@ -88,6 +217,26 @@ pipectl_usage(const struct cmd *c, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/*
+ * Report an option getopt_long refused (opterr is off, the optstring
+ * starts with ':') as a usage error in our own words.
+ */
+int
+pipectl_bad_option(const struct cmd *c, int ch, char **argv)
+{
+	const char	*arg = argv[optind - 1];
+
+	if (ch == ':')
+		return pipectl_usage(c, "option '%s' needs a value", arg);
+	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL &&
+	    optopt != 0)
+		return pipectl_usage(c, "option '%.*s' takes no value",
+		    (int)(strchr(arg, '=') - arg), arg);
+	if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+		return pipectl_usage(c, "unknown option '-%c'", optopt);
+	return pipectl_usage(c, "unknown option '%s'", arg);
+}
+
 /* If the arguments ask for help, print the command's and return 1. */
 int
 pipectl_help_requested(const struct cmd *c, int argc, char **argv)
@@ -157,6 +306,11 @@ main(int argc, char **argv)
 	}
 	if (pipectl_help_requested(c, argc, argv))
 		return EXIT_OK;
-	optind = 1;
+	/*
+	 * 0, not 1: glibc then starts afresh, forgetting the "+" above, so
+	 * that a command's options may follow its operands.
+	 */
+	optind = 0;
+	opterr = 0;	/* commands report bad options themselves */
 	return c->fn(&ctl, argc, argv);
 }

@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "graph.h"
-#include "limits.h"
+#include "bounds.h"
 #include "load.h"
 #include "load_int.h"
 #include "node.h"

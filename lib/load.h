@@ -9,6 +9,7 @@
 #ifndef PL_LOAD_H
 #define PL_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct diag;
@@ -27,6 +28,8 @@ struct pipeline	*load_file(const char *path, unsigned flags, struct diag *,
 /* The same for bytes already in memory. */
 struct pipeline	*load_buffer(const char *, size_t, unsigned flags,
 		    struct diag *, struct node **docp);
+/* Whether a string may be an input key ([A-Za-z_][A-Za-z0-9_.-]{0,63}). */
+bool		 load_valid_input_key(const char *);
 /* Check a parsed document (the daemon's entry point). */
 struct pipeline	*load_document(const struct node *, unsigned flags,
 		    struct diag *);

@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "diag.h"
-#include "limits.h"
+#include "bounds.h"
 #include "load_int.h"
 #include "node.h"
 #include "suggest.h"

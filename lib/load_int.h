@@ -62,6 +62,5 @@ void	 load_add_edge(struct load *, uint32_t parent, uint32_t child,
 void	 load_parent_ref(struct load *, uint32_t child, const struct node *,
 	    const char *ctx);
 void	 load_tasks(struct load *, const struct node *tasks);
-bool	 load_valid_input_key(const char *);
 
 #endif

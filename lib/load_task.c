@@ -11,7 +11,8 @@
 
 #include "buf.h"
 #include "diag.h"
-#include "limits.h"
+#include "bounds.h"
+#include "load.h"
 #include "load_int.h"
 #include "node.h"
 #include "suggest.h"

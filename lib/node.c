@@ -37,6 +37,17 @@ node_new_str(const char *s, size_t len)
 	return n;
 }
 
+/* A byte string; the bytes are copied (and NUL-terminated for safety). */
+struct node *
+node_new_bin(const void *p, size_t len)
+{
+	struct node	*n;
+
+	n = node_new_str(p, len);
+	n->type = NODE_BIN;
+	return n;
+}
+
 /* An integer value. */
 struct node *
 node_new_int(int64_t i)
@@ -146,6 +157,7 @@ node_equal(const struct node *a, const struct node *b)
 	case NODE_FLOAT:
 		return a->f == b->f || (isnan(a->f) && isnan(b->f));
 	case NODE_STR:
+	case NODE_BIN:
 		return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
 	case NODE_SEQ:
 	case NODE_MAP:
@@ -271,6 +283,8 @@ node_type_name(enum node_type t)
 		return "a number";
 	case NODE_STR:
 		return "a string";
+	case NODE_BIN:
+		return "binary data";
 	case NODE_SEQ:
 		return "a list";
 	case NODE_MAP:
@@ -289,4 +303,18 @@ node_item_text(const struct node *n)
 	if (n->type == NODE_STR)
 		return xstrdup(n->text);
 	return nodejson_encode(n);
+}
+
+/* The nesting depth: 0 for a scalar, 1 for a flat list or mapping. */
+size_t
+node_depth(const struct node *n)
+{
+	size_t	i, d, max = 0;
+
+	if (node_is_scalar(n))
+		return 0;
+	for (i = 0; i < n->nkids; i++)
+		if ((d = node_depth(n->kids[i])) > max)
+			max = d;
+	return max + 1;
 }

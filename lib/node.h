@@ -22,6 +22,7 @@ enum node_type {
 	NODE_INT,
 	NODE_FLOAT,
 	NODE_STR,
+	NODE_BIN,	/* bytes that need not be text (task output) */
 	NODE_SEQ,
 	NODE_MAP,
 };
@@ -31,7 +32,8 @@ struct node {
 	bool		 invalid;	/* already reported; report nothing more */
 	uint32_t	 line;
 	uint32_t	 col;
-	/* Scalars: the string value (NODE_STR) or the source text. */
+	/* Scalars: the string value (NODE_STR), the bytes (NODE_BIN) or the
+	 * source text (NULL for values not read from a file). */
 	char		*text;
 	size_t		 len;
 	union {
@@ -47,6 +49,7 @@ struct node {
 
 struct node	*node_new(enum node_type);
 struct node	*node_new_str(const char *, size_t);
+struct node	*node_new_bin(const void *, size_t);
 struct node	*node_new_int(int64_t);
 struct node	*node_new_bool(bool);
 struct node	*node_new_float(double);
@@ -58,6 +61,7 @@ void		 node_append(struct node *seq, struct node *item);
 void		 node_map_put(struct node *map, struct node *key, struct node *v);
 void		 node_map_set_str(struct node *map, const char *key, struct node *);
 size_t		 node_count(const struct node *);
+size_t		 node_depth(const struct node *);
 struct node	*node_map_get(const struct node *map, const char *key);
 struct node	*node_map_key(const struct node *map, size_t i);
 struct node	*node_map_value(const struct node *map, size_t i);

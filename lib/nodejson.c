@@ -52,6 +52,7 @@ nodejson_from_node(const struct node *n)
 			return json_null();
 		return json_real(n->f);
 	case NODE_STR:
+	case NODE_BIN:
 		return nodejson_string(n->text, n->len);
 	case NODE_SEQ:
 		j = json_array();

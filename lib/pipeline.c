@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "graph.h"
-#include "limits.h"
+#include "bounds.h"
 #include "node.h"
 #include "pipeline.h"
 

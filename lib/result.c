@@ -82,6 +82,12 @@ execution_free(struct execution *e)
 	}
 	free(e->results);
 	free(e->r.message);
+	pipeline_free(e->owned_def);
+	node_free(e->doc);
+	node_free(e->input);
+	free(e->cwd);
+	free(e->user);
+	free(e->runner);
 	free(e);
 }
 

@@ -68,7 +68,9 @@ struct task_result {
 	int64_t			 cpu_user_us;
 	int64_t			 cpu_system_us;
 	int64_t			 max_rss_kib;
-	void			*runner_data;
+	const char		*isolation;	/* "cgroup", "process_group" */
+	void			*walk;		/* the walker's state */
+	void			*runner_data;	/* the runner's state */
 };
 
 struct task_execution {
@@ -77,7 +79,7 @@ struct task_execution {
 	uint32_t		 task;		/* index in the definition */
 	struct task_result	**inst;
 	uint32_t		 ninst;
-	void			*runner_data;
+	void			*walk;
 };
 
 struct pipeline_result {
@@ -85,7 +87,7 @@ struct pipeline_result {
 	uint32_t		 index;
 	struct node		*object;	/* the item, or NULL */
 	struct task_execution	*tasks;		/* one per task, by index */
-	void			*runner_data;
+	void			*walk;
 };
 
 typedef void (*result_change_cb)(struct result *, void *arg);
@@ -93,11 +95,24 @@ typedef void (*result_change_cb)(struct result *, void *arg);
 struct execution {
 	struct result		 r;
 	uint64_t		 id;
-	struct pipeline		*def;		/* shared, not owned */
+	struct pipeline		*def;
 	struct pipeline_result	**results;
 	uint32_t		 nresults;
 	result_change_cb	 change_cb;
 	void			*change_arg;
+	/* What the submission said; owned, freed with the execution. */
+	struct pipeline		*owned_def;	/* def, when the execution owns it */
+	struct node		*doc;		/* the definition as submitted */
+	struct node		*input;		/* a mapping */
+	char			*cwd;		/* resolved working directory */
+	uid_t			 uid;		/* owner */
+	gid_t			 gid;
+	char			*user;
+	char			*runner;
+	int64_t			 submitted_us;
+	uint64_t		 retry_of;	/* 0: not a retry */
+	uint64_t		 retried_by;
+	void			*walk;
 	void			*runner_data;
 };
 

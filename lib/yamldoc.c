@@ -15,7 +15,7 @@
 #include <yaml.h>
 
 #include "diag.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "node.h"
 #include "xmalloc.h"

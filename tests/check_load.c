@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "graph.h"
-#include "limits.h"
+#include "bounds.h"
 #include "load.h"
 #include "node.h"
 #include "pipeline.h"
@@ -538,7 +538,7 @@ START_TEST(test_limits)
 	d = try_load(b.data, 0, &p);
 	ck_assert_ptr_null(p);
 	ck_assert_uint_eq(d->n, 1);
-	ck_assert(strstr(d->v[0].msg, "nesting deeper than 64") != NULL);
+	ck_assert(strstr(d->v[0].msg, "nesting deeper than 20") != NULL);
 	diag_free(d);
 	buf_release(&b);
 

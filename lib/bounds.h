@@ -2,11 +2,16 @@
  * Hard limits on what a pipeline file or a client may ask for.  Going over
  * one is a clear error, never a crash or an unbounded allocation.
  */
-#ifndef PL_LIMITS_H
-#define PL_LIMITS_H
+#ifndef PL_BOUNDS_H
+#define PL_BOUNDS_H
 
 #define PL_MAX_FILE_SIZE	(16u * 1024 * 1024)	/* pipeline file bytes */
-#define PL_MAX_DEPTH		64		/* nesting of lists and mappings */
+/*
+ * Nesting of lists and mappings in a document: low enough that a pipeline
+ * (at depth 2 in a request) and its items (at most depth 9 in a reply)
+ * stay within the protocol's 32.
+ */
+#define PL_MAX_DEPTH		20
 #define PL_MAX_NODES		(4u * 1024 * 1024)	/* values in one document */
 #define PL_MAX_SCALAR		(1024u * 1024)	/* bytes in one scalar */
 #define PL_MAX_TASKS		100000		/* tasks in one pipeline */

@@ -1,0 +1,106 @@
+/*
+ * pipectl status: what the daemon is doing, and how it is set up.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "nodejson.h"
+#include "proto.h"
+#include "timefmt.h"
+#include "pipectl.h"
+
+/* One "name: value" line for a field of the reply, when present. */
+static void
+status_line(const struct node *r, const char *key, const char *label)
+{
+	const struct node	*v = proto_get(r, key);
+	size_t			 i;
+
+	if (v == NULL)
+		return;
+	printf("%-12s ", label);
+	switch (v->type) {
+	case NODE_STR:
+		printf("%s\n", v->text);
+		break;
+	case NODE_INT:
+		printf("%lld\n", (long long)v->i);
+		break;
+	case NODE_SEQ:
+		for (i = 0; i < v->nkids; i++)
+			printf("%s%s", i ? ", " : "",
+			    node_item(v, i)->type == NODE_STR ?
+			    node_item(v, i)->text : "?");
+		printf("\n");
+		break;
+	default:
+		printf("-\n");
+		break;
+	}
+}
+
+/* pipectl status [--json] */
+int
+cmd_status(struct pipectl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd	*c = pipectl_find("status");
+	struct node		*req, *reply;
+	struct conn		*conn;
+	char			 buf[32], *s;
+	int64_t			 up;
+	int			 ch, rc, json = 0;
+
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (ch == 'j')
+			json = 1;
+		else
+			return pipectl_bad_option(c, ch, argv);
+	}
+	if (optind != argc)
+		return pipectl_usage(c, "unexpected argument '%s'",
+		    argv[optind]);
+	conn = conn_open(ctl);
+	req = conn_new_op("status");
+	reply = conn_call(conn, req);
+	node_free(req);
+	if ((rc = conn_check(reply)) != EXIT_OK) {
+		node_free(reply);
+		conn_free(conn);
+		return rc;
+	}
+	if (json) {
+		s = nodejson_encode(reply);
+		printf("%s\n", s);
+		free(s);
+	} else {
+		printf("pipelined %s, pid %lld\n",
+		    proto_get_str(reply, "version") ? proto_get_str(reply,
+		    "version") : "?", proto_get_int(reply, "pid", &up) == 0 ?
+		    (long long)up : -1LL);
+		if (proto_get_int(reply, "uptime_s", &up) == 0)
+			printf("%-12s %s\n", "uptime", timefmt_elapsed(up *
+			    1000000, buf, sizeof buf));
+		status_line(reply, "socket", "socket");
+		status_line(reply, "state_dir", "state");
+		status_line(reply, "runner", "runner");
+		status_line(reply, "runners", "runners");
+		status_line(reply, "max_parallel", "max parallel");
+		status_line(reply, "running", "running");
+		status_line(reply, "queued", "queued");
+		status_line(reply, "executions", "executions");
+		status_line(reply, "unfinished", "unfinished");
+		status_line(reply, "connections", "connections");
+	}
+	node_free(reply);
+	conn_free(conn);
+	return EXIT_OK;
+}

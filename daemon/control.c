@@ -1,0 +1,246 @@
+/*
+ * The control socket: creating it safely, refusing to start beside a live
+ * daemon, and accepting clients with their credentials.
+ *
+ * Credentials come from SO_PEERCRED, once, at accept, into a struct that
+ * starts as "nobody" (uid/gid -1): if they cannot be read the client is
+ * refused, never taken for root.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "node.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define CONTROL_BACKLOG		128
+#define CONTROL_PAUSE_MS	100	/* accept pause when out of fds */
+
+/* Fill a sockaddr_un; -1 when the path does not fit. */
+static int
+control_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (strlcpy(sun->sun_path, path, sizeof sun->sun_path) >=
+	    sizeof sun->sun_path)
+		return -1;
+	return 0;
+}
+
+/*
+ * An existing socket file: if a daemon answers there, refuse to start;
+ * if nobody does, it is stale and goes.
+ */
+static int
+control_check_stale(const char *path, char **err)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			fd, rc;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		*err = xprintf("%s exists and is not a socket", path);
+		return -1;
+	}
+	control_addr(path, &sun);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		*err = xprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
+	if (rc == 0) {
+		*err = xprintf("another pipelined is already listening on %s",
+		    path);
+		return -1;
+	}
+	if (errno != ECONNREFUSED) {
+		*err = xprintf("checking %s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_info("removing stale socket %s", path);
+	if (unlink(path) == -1) {
+		*err = xprintf("removing stale socket %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The user name of uid, or its number. */
+const char *
+daemon_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(uid)) != NULL)
+		strlcpy(buf, pw->pw_name, len);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+	return buf;
+}
+
+static void
+control_resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (!d->stopping)
+		event_add(d->accept_ev, NULL);
+}
+
+/* Refuse a client politely: one error frame, then close. */
+static void
+control_refuse(int fd, const char *code, const char *msg)
+{
+	struct node	*reply;
+	struct buf	 b;
+
+	reply = proto_reply_error(0, code, "%s", msg);
+	buf_init(&b);
+	proto_encode(&b, reply);
+	if (write(fd, b.data, b.len) == -1)
+		log_debug("refusing a client: %s", strerror(errno));
+	buf_release(&b);
+	node_free(reply);
+	close(fd);
+}
+
+static void
+control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+	struct ucred	 cred;
+	struct peer	 peer;
+	struct timeval	 tv = { 0, CONTROL_PAUSE_MS * 1000 };
+	socklen_t	 len = sizeof cred;
+	char		 name[64];
+	int		 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* Out of fds: pause instead of spinning on the fd. */
+			log_warn("accept");
+			event_del(d->accept_ev);
+			evtimer_add(d->accept_pause, &tv);
+		} else if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	memset(&peer, 0, sizeof peer);
+	peer.uid = (uid_t)-1;
+	peer.gid = (gid_t)-1;
+	cred.uid = (uid_t)-1;
+	cred.gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    len != sizeof cred || cred.uid == (uid_t)-1) {
+		log_warn("SO_PEERCRED; refusing the client");
+		close(fd);
+		return;
+	}
+	if (d->stopping) {
+		control_refuse(fd, "unavailable", "pipelined is stopping");
+		return;
+	}
+	if (d->nconns >= DAEMON_MAX_CONNS) {
+		control_refuse(fd, "limit", "too many connections");
+		return;
+	}
+	peer.uid = cred.uid;
+	peer.gid = cred.gid;
+	peer.pid = cred.pid;
+	peer.user = (char *)daemon_user_name(cred.uid, name, sizeof name);
+	/* Root and the daemon's own user see and control everything. */
+	peer.admin = cred.uid == 0 || cred.uid == geteuid();
+	conn_new(d, fd, &peer);
+}
+
+/* Create the socket (and its directory) and start accepting. */
+int
+control_listen(struct daemon *d, char **err)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = d->opts.socket;
+	char			*dir, *tmp;
+	mode_t			 old;
+	int			 fd;
+
+	if (control_addr(path, &sun) == -1) {
+		*err = xprintf("socket path %s is too long", path);
+		return -1;
+	}
+	tmp = xstrdup(path);
+	dir = dirname(tmp);
+	if (mkdir(dir, geteuid() == 0 ? 0755 : 0700) == -1 && errno != EEXIST) {
+		*err = xprintf("creating %s: %s", dir, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	if (control_check_stale(path, err) == -1) {
+		if (*err == NULL)
+			*err = xprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		*err = xprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	/* The mode is set at bind: never a moment with wider permissions. */
+	old = umask(geteuid() == 0 ? 0117 : 0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		*err = xprintf("bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (listen(fd, CONTROL_BACKLOG) == -1) {
+		*err = xprintf("listen %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	d->listen_fd = fd;
+	d->accept_ev = event_new(d->base, fd, EV_READ | EV_PERSIST,
+	    control_accept_cb, d);
+	d->accept_pause = evtimer_new(d->base, control_resume_cb, d);
+	event_add(d->accept_ev, NULL);
+	log_info("listening on %s", path);
+	return 0;
+}
+
+/* Stop accepting and remove the socket file. */
+void
+control_close(struct daemon *d)
+{
+	if (d->listen_fd == -1)
+		return;
+	event_free(d->accept_ev);
+	event_free(d->accept_pause);
+	d->accept_ev = d->accept_pause = NULL;
+	close(d->listen_fd);
+	d->listen_fd = -1;
+	if (unlink(d->opts.socket) == -1 && errno != ENOENT)
+		log_warn("removing %s", d->opts.socket);
+}

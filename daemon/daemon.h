@@ -1,0 +1,114 @@
+/*
+ * pipelined: the daemon's shared state and the interfaces between its
+ * parts: daemon.c (start-up, signals, shutdown), control.c (the listening
+ * socket), conn.c (one client), dispatch.c (the operations), stream.c
+ * (watch and logs streams).
+ */
+#ifndef PL_DAEMON_H
+#define PL_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "proto.h"
+
+struct cgroup_root;
+struct conn;
+struct event;
+struct event_base;
+struct execution;
+struct history;
+struct node;
+struct reporter;
+struct result;
+
+#define DAEMON_MAX_CONNS	1024		/* open client connections */
+#define DAEMON_READ_TIMEOUT	10		/* s to finish a started frame */
+#define DAEMON_MAX_OUTPUT	(32u * 1024 * 1024) /* queued to one client */
+
+struct queue_limit {
+	char		*name;
+	unsigned	 max;
+};
+
+struct options {
+	bool		 foreground;
+	char		*socket;
+	char		*state_dir;
+	char		*runner;
+	unsigned	 max_parallel;
+	char		*log_level;
+	struct queue_limit *queues;
+	size_t		 nqueues;
+	size_t		 max_frame;
+};
+
+/* What a client is: taken from SO_PEERCRED at accept, never from requests. */
+struct peer {
+	uid_t		 uid;
+	gid_t		 gid;
+	pid_t		 pid;
+	char		*user;
+	bool		 admin;
+};
+
+TAILQ_HEAD(conns, conn);
+
+struct daemon {
+	struct options		 opts;
+	struct event_base	*base;
+	struct history		*hist;
+	struct reporter		*rep;
+	struct cgroup_root	*cgroots;
+	int			 listen_fd;
+	struct event		*accept_ev;
+	struct event		*accept_pause;
+	struct conns		 conns;
+	unsigned		 nconns;
+	int64_t			 started_us;
+	bool			 stopping;
+	struct event		*sig_term;
+	struct event		*sig_int;
+	struct event		*sig_hup;
+	struct event		*stop_timer;
+	char			*lang;
+	int			 ready_fd;	/* tells the parent we listen */
+};
+
+extern struct daemon	*daemon_g;
+
+/* daemon.c */
+int	 daemon_main(int, char **);
+void	 daemon_check_stopped(struct daemon *);
+const char *daemon_user_name(uid_t, char *, size_t);
+
+/* control.c */
+int	 control_listen(struct daemon *, char **err);
+void	 control_close(struct daemon *);
+
+/* conn.c */
+struct conn *conn_new(struct daemon *, int fd, const struct peer *);
+void	 conn_free(struct conn *);
+void	 conn_send(struct conn *, const struct node *);
+void	 conn_send_error(struct conn *, int64_t id, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 conn_close_after_write(struct conn *);
+const struct peer *conn_peer(const struct conn *);
+size_t	 conn_output_pending(const struct conn *);
+struct daemon *conn_daemon(const struct conn *);
+void	 conn_set_stream(struct conn *, void *, void (*)(void *));
+void	*conn_stream(const struct conn *);
+
+/* dispatch.c */
+void	 dispatch(struct conn *, const struct node *req);
+bool	 dispatch_may_see(const struct peer *, const struct execution *);
+
+/* stream.c: watch and logs */
+void	 stream_watch(struct conn *, int64_t id, struct execution *filter);
+void	 stream_logs(struct conn *, int64_t id, struct result *, bool follow);
+void	 stream_change_cb(struct result *, void *arg);
+
+#endif

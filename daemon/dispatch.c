@@ -1,0 +1,456 @@
+/*
+ * The operations of the protocol (docs/protocol.md): each request is
+ * checked field by field, then answered from the history or acted on
+ * through the runners.  Who may see what: root and the daemon's own user
+ * see everything, others only their own executions; another user's
+ * execution answers exactly like a missing one.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "bounds.h"
+#include "daemon.h"
+#include "diag.h"
+#include "history.h"
+#include "load.h"
+#include "log.h"
+#include "node.h"
+#include "pipeline.h"
+#include "proto.h"
+#include "reporter.h"
+#include "result.h"
+#include "runner.h"
+#include "timefmt.h"
+#include "view.h"
+#include "xmalloc.h"
+
+/* Whether a client may see (and act on) an execution. */
+bool
+dispatch_may_see(const struct peer *p, const struct execution *e)
+{
+	return p->admin || p->uid == e->uid;
+}
+
+static void
+dispatch_reply(struct conn *c, struct node *reply)
+{
+	conn_send(c, reply);
+	node_free(reply);
+}
+
+/* The execution a request names by "execution", or an error reply. */
+static struct execution *
+dispatch_execution(struct conn *c, const struct node *req, int64_t id)
+{
+	struct execution	*e;
+	int64_t			 eid;
+
+	if (proto_get_int(req, "execution", &eid) == -1 || eid <= 0) {
+		conn_send_error(c, id, "bad_request",
+		    "execution must be a positive integer");
+		return NULL;
+	}
+	e = history_get(conn_daemon(c)->hist, (uint64_t)eid);
+	if (e == NULL || !dispatch_may_see(conn_peer(c), e)) {
+		conn_send_error(c, id, "not_found", "no execution %lld",
+		    (long long)eid);
+		return NULL;
+	}
+	return e;
+}
+
+/* The object an "address" names, or an error reply. */
+static struct result *
+dispatch_address(struct conn *c, const struct node *req, int64_t id)
+{
+	struct address		 a;
+	struct execution	*e;
+	struct result		*r;
+	const char		*s;
+	char			*err;
+
+	if ((s = proto_get_str(req, "address")) == NULL) {
+		conn_send_error(c, id, "bad_request", "address must be a string");
+		return NULL;
+	}
+	if (address_parse(s, &a) == -1) {
+		conn_send_error(c, id, "bad_request", "'%.80s' is not an address "
+		    "(42, 42/1, 42/1/task, 42/task, 42/1/task/3)", s);
+		return NULL;
+	}
+	e = history_get(conn_daemon(c)->hist, a.id);
+	if (e == NULL || !dispatch_may_see(conn_peer(c), e)) {
+		conn_send_error(c, id, "not_found", "no execution %llu",
+		    (unsigned long long)a.id);
+		return NULL;
+	}
+	if ((r = address_resolve(e, &a, &err)) == NULL) {
+		conn_send_error(c, id, "not_found", "%s", err);
+		free(err);
+	}
+	return r;
+}
+
+static void
+dispatch_hello(struct conn *c, const struct node *req, int64_t id)
+{
+	const struct peer	*p = conn_peer(c);
+	struct node		*r = proto_reply_ok(id);
+
+	node_map_set_str(r, "server", node_new_str("pipelined", 9));
+	node_map_set_str(r, "version", node_new_str(PACKAGE_VERSION,
+	    strlen(PACKAGE_VERSION)));
+	node_map_set_str(r, "protocol", node_new_int(PROTO_VERSION));
+	node_map_set_str(r, "uid", node_new_int(p->uid));
+	node_map_set_str(r, "user", node_new_str(p->user, strlen(p->user)));
+	node_map_set_str(r, "admin", node_new_bool(p->admin));
+	dispatch_reply(c, r);
+}
+
+/* Answer an invalid pipeline with every error found. */
+static void
+dispatch_invalid(struct conn *c, int64_t id, struct diag *d)
+{
+	struct node	*r, *errs;
+	char		*s;
+	size_t		 i;
+
+	r = proto_reply_error(id, "invalid", "the pipeline is not valid "
+	    "(%zu error%s)", diag_count(d), diag_count(d) == 1 ? "" : "s");
+	errs = node_new(NODE_SEQ);
+	diag_sort(d);
+	for (i = 0; i < d->n; i++) {
+		s = diag_format(d, i);
+		node_append(errs, node_new_str(s, strlen(s)));
+		free(s);
+	}
+	node_map_set_str(r, "errors", errs);
+	dispatch_reply(c, r);
+}
+
+/* Join the pipeline's cwd to the client's. */
+static char *
+dispatch_cwd(const char *client, const char *pipeline)
+{
+	if (pipeline == NULL)
+		return xstrdup(client);
+	if (pipeline[0] == '/')
+		return xstrdup(pipeline);
+	return xprintf("%s/%s", strcmp(client, "/") == 0 ? "" : client,
+	    pipeline);
+}
+
+/* Inputs: a mapping of valid keys. */
+static int
+dispatch_check_input(struct conn *c, int64_t id, const struct node *input)
+{
+	size_t	i;
+
+	if (input->type != NODE_MAP) {
+		conn_send_error(c, id, "bad_request", "input must be a map");
+		return -1;
+	}
+	if (node_depth(input) > PL_MAX_DEPTH) {
+		conn_send_error(c, id, "bad_request", "input is nested deeper "
+		    "than %d levels", PL_MAX_DEPTH);
+		return -1;
+	}
+	for (i = 0; i < node_count(input); i++) {
+		if (!load_valid_input_key(node_map_key(input, i)->text)) {
+			conn_send_error(c, id, "bad_request", "input key "
+			    "'%.64s' is not valid", node_map_key(input, i)->text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+dispatch_submit(struct conn *c, const struct node *req, int64_t id)
+{
+	struct daemon		*d = conn_daemon(c);
+	const struct peer	*peer = conn_peer(c);
+	const struct node	*doc, *input;
+	const char		*cwd, *source, *rname;
+	struct pipeline		*p;
+	struct execution	*e;
+	struct runner		*run;
+	struct diag		*dg;
+	struct node		*r;
+	char			*err = NULL, *msg;
+
+	if (d->stopping) {
+		conn_send_error(c, id, "unavailable", "pipelined is stopping");
+		return;
+	}
+	doc = proto_get(req, "pipeline");
+	cwd = proto_get_str(req, "cwd");
+	input = proto_get(req, "input");
+	if (doc == NULL || doc->type != NODE_MAP) {
+		conn_send_error(c, id, "bad_request", "pipeline must be a map");
+		return;
+	}
+	if (cwd == NULL || cwd[0] != '/') {
+		conn_send_error(c, id, "bad_request",
+		    "cwd must be an absolute path");
+		return;
+	}
+	if (input != NULL && dispatch_check_input(c, id, input) == -1)
+		return;
+	if ((source = proto_get_str(req, "source")) == NULL)
+		source = "<submitted>";
+	dg = diag_new(source);
+	/* Never trust the client's own check: load the document again. */
+	if ((p = load_document(doc, 0, dg)) == NULL) {
+		dispatch_invalid(c, id, dg);
+		diag_free(dg);
+		return;
+	}
+	diag_free(dg);
+	if ((rname = proto_get_str(req, "runner")) == NULL)
+		rname = p->runner != NULL ? p->runner : d->opts.runner;
+	if ((run = runner_find(rname)) == NULL) {
+		conn_send_error(c, id, "unknown_runner", "no runner named '%s'",
+		    rname);
+		pipeline_free(p);
+		return;
+	}
+	e = execution_new(history_next_id(d->hist), p, reporter_change_cb,
+	    d->rep);
+	e->owned_def = p;
+	e->doc = node_copy(doc);
+	e->input = input != NULL ? node_copy(input) : node_new(NODE_MAP);
+	e->cwd = dispatch_cwd(cwd, p->cwd);
+	e->uid = peer->uid;
+	e->gid = peer->gid;
+	e->user = xstrdup(peer->user);
+	e->runner = xstrdup(rname);
+	e->submitted_us = timefmt_now_us();
+	history_add(d->hist, e);
+	msg = xprintf("submitted by %s", peer->user);
+	result_note(&e->r, msg);
+	free(msg);
+	log_info("execution %llu: %s submitted by %s, runner %s",
+	    (unsigned long long)e->id, p->name, peer->user, rname);
+	r = proto_reply_ok(id);
+	node_map_set_str(r, "execution", node_new_int((int64_t)e->id));
+	dispatch_reply(c, r);
+	if (run->ops->start_runner(run->state, e, d->rep, &err) != 0) {
+		if (!result_is_final(&e->r))
+			result_set(&e->r, STATUS_CONFIG_ERROR, err != NULL ? err :
+			    "the runner refused it", timefmt_now_us());
+		free(err);
+	}
+}
+
+static void
+dispatch_list(struct conn *c, const struct node *req, int64_t id)
+{
+	struct daemon		*d = conn_daemon(c);
+	const struct peer	*peer = conn_peer(c);
+	const char		*pname, *sname;
+	struct execution	*e;
+	struct node		*r, *list;
+	enum status		 st = STATUS_PENDING;
+	int64_t			 since = 0, limit = 50;
+	size_t			 i;
+
+	pname = proto_get_str(req, "pipeline");
+	if ((sname = proto_get_str(req, "status")) != NULL &&
+	    status_from_name(sname, &st) == -1) {
+		conn_send_error(c, id, "bad_request", "unknown status '%.40s'",
+		    sname);
+		return;
+	}
+	if (proto_get(req, "since") != NULL &&
+	    proto_get_int(req, "since", &since) == -1) {
+		conn_send_error(c, id, "bad_request", "since must be an integer");
+		return;
+	}
+	if (proto_get(req, "limit") != NULL &&
+	    (proto_get_int(req, "limit", &limit) == -1 || limit < 1)) {
+		conn_send_error(c, id, "bad_request",
+		    "limit must be a positive integer");
+		return;
+	}
+	list = node_new(NODE_SEQ);
+	for (i = history_count(d->hist); i-- > 0 &&
+	    (int64_t)list->nkids < limit;) {
+		e = history_at(d->hist, i);
+		if (!dispatch_may_see(peer, e) ||
+		    (pname != NULL && strcmp(pname, e->def->name) != 0) ||
+		    (sname != NULL && e->r.status != st) ||
+		    e->submitted_us < since)
+			continue;
+		node_append(list, view_execution(e, false));
+	}
+	r = proto_reply_ok(id);
+	node_map_set_str(r, "executions", list);
+	dispatch_reply(c, r);
+}
+
+static void
+dispatch_show(struct conn *c, const struct node *req, int64_t id)
+{
+	struct execution	*e;
+	struct node		*r;
+
+	if ((e = dispatch_execution(c, req, id)) == NULL)
+		return;
+	r = proto_reply_ok(id);
+	node_map_set_str(r, "execution", view_execution(e, true));
+	dispatch_reply(c, r);
+}
+
+static void
+dispatch_cancel(struct conn *c, const struct node *req, int64_t id)
+{
+	struct result		*target;
+	struct runner		*run;
+	struct node		*r;
+	char			*why;
+	int			 n = 0;
+
+	if ((target = dispatch_address(c, req, id)) == NULL)
+		return;
+	why = xprintf("cancelled by user %s", conn_peer(c)->user);
+	if (!result_is_final(target) &&
+	    (run = runner_find(target->exec->runner)) != NULL)
+		n = run->ops->cancel(run->state, target, why);
+	free(why);
+	r = proto_reply_ok(id);
+	node_map_set_str(r, "cancelled", node_new_int(n));
+	node_map_set_str(r, "status", node_new_str(status_name(target->status),
+	    strlen(status_name(target->status))));
+	dispatch_reply(c, r);
+}
+
+static void
+dispatch_logs(struct conn *c, const struct node *req, int64_t id)
+{
+	struct result	*target;
+	bool		 follow = false;
+
+	if (proto_get(req, "follow") != NULL &&
+	    proto_get_bool(req, "follow", &follow) == -1) {
+		conn_send_error(c, id, "bad_request", "follow must be a boolean");
+		return;
+	}
+	if ((target = dispatch_address(c, req, id)) == NULL)
+		return;
+	if (target->level == LEVEL_TASK_EXECUTION &&
+	    ((struct task_execution *)target)->ninst == 1)
+		target = &((struct task_execution *)target)->inst[0]->r;
+	if (target->level != LEVEL_TASK_RESULT) {
+		conn_send_error(c, id, "bad_request", "logs belong to task "
+		    "results: give an address like 42/0/build/0");
+		return;
+	}
+	stream_logs(c, id, target, follow);
+}
+
+static void
+dispatch_watch(struct conn *c, const struct node *req, int64_t id)
+{
+	struct execution	*e = NULL;
+
+	if (proto_get(req, "execution") != NULL &&
+	    (e = dispatch_execution(c, req, id)) == NULL)
+		return;
+	stream_watch(c, id, e);
+}
+
+static void
+dispatch_status(struct conn *c, const struct node *req, int64_t id)
+{
+	struct daemon	*d = conn_daemon(c);
+	struct node	*r, *names;
+	unsigned	 running = 0, queued = 0, rn, qn;
+	size_t		 i, unfinished = 0;
+	struct runner	*run;
+
+	names = node_new(NODE_SEQ);
+	for (i = 0; i < runner_count(); i++) {
+		run = runner_at(i);
+		run->ops->stats(run->state, &rn, &qn);
+		running += rn;
+		queued += qn;
+		node_append(names, node_new_str(run->ops->name,
+		    strlen(run->ops->name)));
+	}
+	for (i = 0; i < history_count(d->hist); i++)
+		if (!result_is_final(&history_at(d->hist, i)->r))
+			unfinished++;
+	r = proto_reply_ok(id);
+	node_map_set_str(r, "version", node_new_str(PACKAGE_VERSION,
+	    strlen(PACKAGE_VERSION)));
+	node_map_set_str(r, "pid", node_new_int(getpid()));
+	node_map_set_str(r, "started", view_time(d->started_us));
+	node_map_set_str(r, "uptime_s", node_new_int((timefmt_now_us() -
+	    d->started_us) / 1000000));
+	node_map_set_str(r, "socket", node_new_str(d->opts.socket,
+	    strlen(d->opts.socket)));
+	node_map_set_str(r, "state_dir", node_new_str(d->opts.state_dir,
+	    strlen(d->opts.state_dir)));
+	node_map_set_str(r, "runner", node_new_str(d->opts.runner,
+	    strlen(d->opts.runner)));
+	node_map_set_str(r, "max_parallel", node_new_int(d->opts.max_parallel));
+	node_map_set_str(r, "running", node_new_int(running));
+	node_map_set_str(r, "queued", node_new_int(queued));
+	node_map_set_str(r, "executions",
+	    node_new_int((int64_t)history_count(d->hist)));
+	node_map_set_str(r, "unfinished", node_new_int((int64_t)unfinished));
+	node_map_set_str(r, "connections", node_new_int(d->nconns));
+	node_map_set_str(r, "runners", names);
+	dispatch_reply(c, r);
+}
+
+static const struct {
+	const char	*op;
+	void		(*fn)(struct conn *, const struct node *, int64_t);
+} dispatch_ops[] = {
+	{ "hello", dispatch_hello },
+	{ "submit", dispatch_submit },
+	{ "list", dispatch_list },
+	{ "show", dispatch_show },
+	{ "cancel", dispatch_cancel },
+	{ "logs", dispatch_logs },
+	{ "watch", dispatch_watch },
+	{ "status", dispatch_status },
+	{ "stats", dispatch_status },
+};
+
+/* Check the envelope of a request and run its operation. */
+void
+dispatch(struct conn *c, const struct node *req)
+{
+	const char	*op;
+	int64_t		 id, v;
+	size_t		 i;
+
+	if (proto_get_int(req, "id", &id) == -1) {
+		conn_send_error(c, 0, "bad_request", "id must be an integer");
+		return;
+	}
+	if (proto_get_int(req, "v", &v) == -1 || v != PROTO_VERSION) {
+		conn_send_error(c, id, "version", "protocol version %d is "
+		    "required", PROTO_VERSION);
+		return;
+	}
+	if ((op = proto_get_str(req, "op")) == NULL) {
+		conn_send_error(c, id, "bad_request", "op must be a string");
+		return;
+	}
+	for (i = 0; i < sizeof dispatch_ops / sizeof dispatch_ops[0]; i++) {
+		if (strcmp(op, dispatch_ops[i].op) == 0) {
+			dispatch_ops[i].fn(c, req, id);
+			return;
+		}
+	}
+	conn_send_error(c, id, "unknown_op", "unknown operation '%.40s'", op);
+}

@@ -1,0 +1,579 @@
+/*
+ * cgroup v2 subtrees for tasks: finding a root we may write in, one child
+ * cgroup per task process tree, signalling, usage figures, removal.
+ *
+ * A task's cgroup is what lets cancel reach grandchildren that left the
+ * process group (setsid, daemonising shells): cgroup.kill (kernel 5.14)
+ * kills everything in it atomically, so a root without it is refused.
+ * Controllers are enabled where the parent offers them (memory gives
+ * memory.peak); cpu.stat exists without any, so CPU figures always work.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cgroup.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* How long cgroup_destroy waits for the killed processes to go. */
+#define CGROUP_EMPTY_WAIT_MS	1000
+#define CGROUP_EMPTY_POLL_MS	10
+/* Passes over cgroup.procs, to catch processes forked meanwhile. */
+#define CGROUP_SIGNAL_ROUNDS	4
+
+struct cgroup_root {
+	char	*path;
+	int	 fd;
+};
+
+/* Read a small interface file whole into buf (NUL-terminated). */
+static ssize_t
+cgroup_read(int dirfd, const char *name, char *buf, size_t len)
+{
+	ssize_t	n;
+	size_t	got = 0;
+	int	fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while (got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == -1) {
+				close(fd);
+				return -1;
+			}
+			break;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	return (ssize_t)got;
+}
+
+/* Read an interface file of any size (cgroup.procs) into b. */
+static int
+cgroup_read_buf(int dirfd, const char *name, struct buf *b)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	for (;;) {
+		buf_reserve(b, 4096);
+		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	}
+	close(fd);
+	return n == -1 ? -1 : 0;
+}
+
+/* Write a string to an interface file in one write, as cgroupfs wants. */
+static int
+cgroup_write(int dirfd, const char *name, const char *s)
+{
+	ssize_t	n;
+	size_t	len = strlen(s);
+	int	fd, saved;
+
+	if ((fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	do
+		n = write(fd, s, len);
+	while (n == -1 && errno == EINTR);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The value of "key N" in a flat-keyed file such as cpu.stat; -1 if absent. */
+static int64_t
+cgroup_key(const char *text, const char *key)
+{
+	size_t		 klen = strlen(key);
+	const char	*p = text;
+	char		*end;
+	long long	 v;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
+			errno = 0;
+			v = strtoll(p + klen + 1, &end, 10);
+			if (errno != 0 || end == p + klen + 1 || v < 0)
+				return -1;
+			return v;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return -1;
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void
+cgroup_unescape(char *s)
+{
+	char	*w = s;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+			    (s[3] - '0'));
+			s += 3;
+		} else
+			*w++ = *s;
+	}
+	*w = '\0';
+}
+
+/* Where the unified hierarchy is mounted, and the cgroup path it shows. */
+static int
+cgroup_find_mount(char **mnt, char **mroot)
+{
+	FILE	*f;
+	char	*line = NULL, *sep, *field[5], *p;
+	size_t	 sz = 0;
+	int	 i, found = 0;
+
+	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return -1;
+	while (!found && getline(&line, &sz, f) != -1) {
+		/* "id parent maj:min root mountpoint opts [tags] - fstype ..." */
+		if ((sep = strstr(line, " - ")) == NULL ||
+		    strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		*sep = '\0';
+		p = line;
+		for (i = 0; i < 5; i++)
+			field[i] = strsep(&p, " ");
+		if (field[4] == NULL)
+			continue;
+		cgroup_unescape(field[3]);
+		cgroup_unescape(field[4]);
+		*mroot = xstrdup(field[3]);
+		*mnt = xstrdup(field[4]);
+		found = 1;
+	}
+	free(line);
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+/* Our own cgroup on the unified hierarchy: the "0::/path" line. */
+static char *
+cgroup_own_path(void)
+{
+	FILE	*f;
+	char	*line = NULL, *path = NULL;
+	size_t	 sz = 0;
+	ssize_t	 n;
+
+	if ((f = fopen("/proc/self/cgroup", "re")) == NULL)
+		return NULL;
+	while (path == NULL && (n = getline(&line, &sz, f)) != -1) {
+		if (strncmp(line, "0::/", 4) != 0)
+			continue;
+		if (n > 0 && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		path = xstrdup(line + 3);
+	}
+	free(line);
+	fclose(f);
+	return path;
+}
+
+/*
+ * Offer the children of dirfd the controllers it has that we care about.
+ * Best effort: without them tasks still get a cgroup, just fewer figures.
+ */
+static int
+cgroup_enable(int dirfd)
+{
+	static const char *const want[] = { "cpu", "memory", "pids" };
+	char		 have[512], *tok, *p;
+	struct buf	 b;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (cgroup_read(dirfd, "cgroup.controllers", have, sizeof have) == -1)
+		return -1;
+	buf_init(&b);
+	for (p = have; (tok = strsep(&p, " \n")) != NULL;) {
+		for (i = 0; i < sizeof want / sizeof want[0]; i++)
+			if (strcmp(tok, want[i]) == 0)
+				buf_addf(&b, "%s+%s", b.len ? " " : "", tok);
+	}
+	if (b.len > 0)
+		rc = cgroup_write(dirfd, "cgroup.subtree_control", b.data);
+	buf_release(&b);
+	return rc;
+}
+
+/*
+ * In our own delegated cgroup, enable controllers for the task subtree.
+ * A cgroup with processes may not hand controllers to its children (the
+ * "no internal processes" rule), so when that is refused, the daemon moves
+ * itself into a leaf "daemon" beside "tasks" and tries again.
+ */
+static void
+cgroup_delegated_setup(int ownfd)
+{
+	if (cgroup_enable(ownfd) == 0 || errno != EBUSY)
+		return;
+	if ((mkdirat(ownfd, "daemon", 0755) == -1 && errno != EEXIST)) {
+		log_debug("cgroup: mkdir daemon: %s", strerror(errno));
+		return;
+	}
+	if (cgroup_write(ownfd, "daemon/cgroup.procs", "0") == -1) {
+		log_debug("cgroup: moving into daemon: %s", strerror(errno));
+		return;
+	}
+	if (cgroup_enable(ownfd) == -1)
+		log_debug("cgroup: enabling controllers: %s", strerror(errno));
+}
+
+/* Open dir as a root: on cgroup2, with cgroup.kill. */
+static struct cgroup_root *
+cgroup_root_at(const char *dir)
+{
+	struct cgroup_root	*r;
+	struct statfs		 sfs;
+	int			 fd;
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_debug("cgroup: mkdir %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_debug("cgroup: %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (fstatfs(fd, &sfs) == -1 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		log_debug("cgroup: %s is not on cgroup2", dir);
+		close(fd);
+		return NULL;
+	}
+	/* The root cgroup has no cgroup.kill; any other one has on 5.14+. */
+	if (faccessat(fd, "cgroup.kill", F_OK, 0) == -1) {
+		log_debug("cgroup: %s: no cgroup.kill (kernel < 5.14?)", dir);
+		close(fd);
+		return NULL;
+	}
+	if (cgroup_enable(fd) == -1)
+		log_debug("cgroup: %s: no controllers for tasks: %s", dir,
+		    strerror(errno));
+	r = xcalloc(1, sizeof *r);
+	r->path = xstrdup(dir);
+	r->fd = fd;
+	return r;
+}
+
+/* Find or make the task root (see cgroup.h for the choice). */
+struct cgroup_root *
+cgroup_root_open(const char *want_path)
+{
+	struct cgroup_root	*r = NULL;
+	struct stat		 st;
+	char			*mnt = NULL, *mroot = NULL, *own = NULL;
+	char			*dir = NULL, *rootdir = NULL, *sub;
+	size_t			 rlen;
+	int			 ownfd;
+
+	if (want_path != NULL)
+		return cgroup_root_at(want_path);
+	if (cgroup_find_mount(&mnt, &mroot) == -1) {
+		log_debug("cgroup: no cgroup2 mount");
+		goto out;
+	}
+	if ((own = cgroup_own_path()) == NULL) {
+		log_debug("cgroup: not on the unified hierarchy");
+		goto out;
+	}
+	/* A mount of a subtree (containers) shows paths below its root. */
+	rlen = strcmp(mroot, "/") == 0 ? 0 : strlen(mroot);
+	if (rlen > 0 && (strncmp(own, mroot, rlen) != 0 ||
+	    (own[rlen] != '/' && own[rlen] != '\0'))) {
+		log_debug("cgroup: %s is outside the mount of %s", own, mroot);
+		goto out;
+	}
+	sub = own + rlen;
+	xasprintf(&dir, "%s%s", mnt, strcmp(sub, "/") == 0 ? "" : sub);
+	if (stat(dir, &st) == -1) {
+		log_debug("cgroup: %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (access(dir, W_OK) == 0 && (getenv("INVOCATION_ID") != NULL ||
+	    (st.st_uid == getuid() && getuid() != 0))) {
+		/* Delegated: "tasks" beside us, in our own cgroup. */
+		if ((ownfd = open(dir, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) != -1) {
+			cgroup_delegated_setup(ownfd);
+			close(ownfd);
+		}
+		xasprintf(&rootdir, "%s/tasks", dir);
+	} else if (geteuid() == 0)
+		xasprintf(&rootdir, "%s/pipelined", dir);
+	else
+		log_debug("cgroup: %s is not delegated to us", dir);
+	if (rootdir != NULL)
+		r = cgroup_root_at(rootdir);
+out:
+	free(rootdir);
+	free(dir);
+	free(own);
+	free(mroot);
+	free(mnt);
+	return r;
+}
+
+/* Close the root, removing its directory if nothing is left in it. */
+void
+cgroup_root_close(struct cgroup_root *r)
+{
+	if (r == NULL)
+		return;
+	close(r->fd);
+	if (rmdir(r->path) == -1 && errno != EBUSY && errno != ENOTEMPTY)
+		log_debug("cgroup: rmdir %s: %s", r->path, strerror(errno));
+	free(r->path);
+	free(r);
+}
+
+/* The root's directory, for messages. */
+const char *
+cgroup_root_path(const struct cgroup_root *r)
+{
+	return r->path;
+}
+
+/* Whether name is a plain, safe directory name. */
+static bool
+cgroup_valid_name(const char *name)
+{
+	const char	*p;
+
+	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 200)
+		return false;
+	for (p = name; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Sleep a few milliseconds (only short waits, see cgroup_destroy). */
+static void
+cgroup_sleep_ms(long ms)
+{
+	struct timespec	ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Wait until the cgroup is empty; false if it is not after ms. */
+static bool
+cgroup_wait_empty(int dirfd, long ms)
+{
+	long	waited;
+
+	for (waited = 0; cgroup_populated(dirfd); waited += CGROUP_EMPTY_POLL_MS) {
+		if (waited >= ms)
+			return false;
+		cgroup_sleep_ms(CGROUP_EMPTY_POLL_MS);
+	}
+	return true;
+}
+
+/* Kill whatever is in root/name and remove it. */
+static int
+cgroup_remove(struct cgroup_root *r, int dirfd, const char *name)
+{
+	if (cgroup_populated(dirfd)) {
+		if (cgroup_signal(dirfd, SIGKILL) == -1)
+			log_warn("cgroup: killing %s/%s", r->path, name);
+		if (!cgroup_wait_empty(dirfd, CGROUP_EMPTY_WAIT_MS))
+			log_warnx("cgroup: %s/%s still populated", r->path,
+			    name);
+	}
+	if (unlinkat(r->fd, name, AT_REMOVEDIR) == -1) {
+		log_warn("cgroup: rmdir %s/%s", r->path, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create root/name, clearing one left by a crashed run. */
+int
+cgroup_create(struct cgroup_root *r, const char *name)
+{
+	int	fd, tries;
+
+	if (!cgroup_valid_name(name)) {
+		log_warnx("cgroup: bad name \"%s\"", name);
+		return -1;
+	}
+	for (tries = 0; mkdirat(r->fd, name, 0755) == -1; tries++) {
+		if (errno != EEXIST || tries > 0) {
+			log_warn("cgroup: mkdir %s/%s", r->path, name);
+			return -1;
+		}
+		log_warnx("cgroup: %s/%s left over, clearing it", r->path,
+		    name);
+		if ((fd = openat(r->fd, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1) {
+			log_warn("cgroup: %s/%s", r->path, name);
+			return -1;
+		}
+		(void)cgroup_remove(r, fd, name);
+		close(fd);
+	}
+	if ((fd = openat(r->fd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		log_warn("cgroup: %s/%s", r->path, name);
+		(void)unlinkat(r->fd, name, AT_REMOVEDIR);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether pid is among the n already signalled. */
+static bool
+cgroup_seen(const pid_t *pids, size_t n, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Signal every process in the cgroup.  SIGKILL goes through cgroup.kill,
+ * which the kernel applies atomically, forks included.  Other signals go
+ * pid by pid from cgroup.procs, re-read until a pass finds no one new, so
+ * a child forked meanwhile is not missed and no one is signalled twice.
+ */
+int
+cgroup_signal(int dirfd, int sig)
+{
+	struct buf	 b;
+	pid_t		*done = NULL, pid;
+	size_t		 ndone = 0, cap = 0;
+	char		*p, *end;
+	long		 v;
+	int		 round, fresh, rc = 0;
+
+	if (sig == SIGKILL)
+		return cgroup_write(dirfd, "cgroup.kill", "1");
+	buf_init(&b);
+	for (round = 0; round < CGROUP_SIGNAL_ROUNDS; round++) {
+		buf_reset(&b);
+		if (cgroup_read_buf(dirfd, "cgroup.procs", &b) == -1) {
+			rc = -1;
+			break;
+		}
+		fresh = 0;
+		for (p = b.data; p != NULL && *p != '\0'; p = end) {
+			v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			pid = (pid_t)v;
+			if (v <= 0 || cgroup_seen(done, ndone, pid))
+				continue;
+			if (ndone == cap) {
+				cap = cap ? cap * 2 : 16;
+				done = xreallocarray(done, cap, sizeof *done);
+			}
+			done[ndone++] = pid;
+			fresh = 1;
+			if (kill(pid, sig) == -1 && errno != ESRCH)
+				rc = -1;
+		}
+		if (!fresh)
+			break;
+	}
+	free(done);
+	buf_release(&b);
+	return rc;
+}
+
+/* Whether any process is left in the cgroup (or below it). */
+bool
+cgroup_populated(int dirfd)
+{
+	char	text[256];
+
+	if (cgroup_read(dirfd, "cgroup.events", text, sizeof text) == -1)
+		return false;
+	return cgroup_key(text, "populated") > 0;
+}
+
+/* CPU times from cpu.stat; peak memory from memory.peak, or -1 without. */
+int
+cgroup_usage(int dirfd, int64_t *user_us, int64_t *system_us,
+    int64_t *peak_kib)
+{
+	char	text[1024];
+	int64_t	u, s;
+
+	*peak_kib = -1;
+	if (cgroup_read(dirfd, "cpu.stat", text, sizeof text) == -1)
+		return -1;
+	if ((u = cgroup_key(text, "user_usec")) < 0 ||
+	    (s = cgroup_key(text, "system_usec")) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	*user_us = u;
+	*system_us = s;
+	/* Only with the memory controller; a plain number of bytes. */
+	if (cgroup_read(dirfd, "memory.peak", text, sizeof text) > 0) {
+		errno = 0;
+		u = strtoll(text, NULL, 10);
+		if (errno == 0 && u >= 0)
+			*peak_kib = u / 1024;
+	}
+	return 0;
+}
+
+/* Kill what is left, remove the cgroup, close dirfd. */
+void
+cgroup_destroy(struct cgroup_root *r, int dirfd, const char *name)
+{
+	if (dirfd == -1)
+		return;
+	(void)cgroup_remove(r, dirfd, name);
+	close(dirfd);
+}

@@ -1,0 +1,43 @@
+/*
+ * cgroup v2 subtrees for tasks.
+ *
+ * At start the daemon looks for a cgroup v2 directory it may create
+ * children in: its own cgroup when systemd delegated it (Delegate=yes),
+ * or, as root, a "pipelined" directory it creates under the cgroup it
+ * runs in on the unified hierarchy (found from /proc/self/cgroup and
+ * /proc/self/mountinfo; a hybrid system mounts it at
+ * /sys/fs/cgroup/unified).  Without one, tasks are contained by their
+ * process group only, and say so.
+ */
+#ifndef PL_CGROUP_H
+#define PL_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cgroup_root;
+
+/*
+ * Find or make the task root.  Returns NULL (and logs why at debug level)
+ * when none is usable.  want_path forces a directory (for tests).
+ */
+struct cgroup_root	*cgroup_root_open(const char *want_path);
+void			 cgroup_root_close(struct cgroup_root *);
+const char		*cgroup_root_path(const struct cgroup_root *);
+
+/*
+ * Create a child cgroup named name (letters, digits, '-', '_', '.') and
+ * return a directory fd for CLONE_INTO_CGROUP (O_CLOEXEC), or -1.
+ */
+int	cgroup_create(struct cgroup_root *, const char *name);
+/* Signal every process in it; SIGKILL uses cgroup.kill (atomic). */
+int	cgroup_signal(int dirfd, int sig);
+/* Whether any process is left in it. */
+bool	cgroup_populated(int dirfd);
+/* CPU times in µs from cpu.stat and peak memory (memory.peak, if any). */
+int	cgroup_usage(int dirfd, int64_t *user_us, int64_t *system_us,
+	    int64_t *peak_kib);
+/* Kill what is left, then remove it; closes dirfd. */
+void	cgroup_destroy(struct cgroup_root *, int dirfd, const char *name);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * Run-as identities, resolved through NSS in the daemon.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runas.h"
+#include "xmalloc.h"
+
+/* The passwd entry and group list of uid. */
+struct runas *
+runas_lookup(uid_t uid, char **err)
+{
+	struct passwd	 pw, *res = NULL;
+	struct runas	*ra;
+	char		*buf;
+	long		 size;
+	int		 n, rc;
+
+	size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	if (size < 16384)
+		size = 16384;
+	buf = xmalloc((size_t)size);
+	rc = getpwuid_r(uid, &pw, buf, (size_t)size, &res);
+	if (res == NULL) {
+		*err = rc != 0 ? xprintf("looking up uid %u: %s",
+		    (unsigned)uid, strerror(rc)) :
+		    xprintf("uid %u has no user entry", (unsigned)uid);
+		free(buf);
+		return NULL;
+	}
+	ra = xcalloc(1, sizeof *ra);
+	ra->uid = pw.pw_uid;
+	ra->gid = pw.pw_gid;
+	ra->name = xstrdup(pw.pw_name);
+	ra->home = xstrdup(pw.pw_dir != NULL && *pw.pw_dir ? pw.pw_dir : "/");
+	ra->shell = xstrdup(pw.pw_shell != NULL && *pw.pw_shell ?
+	    pw.pw_shell : "/bin/sh");
+	ra->set_identity = geteuid() == 0;
+	n = 16;
+	for (;;) {
+		ra->groups = xreallocarray(ra->groups, (size_t)n,
+		    sizeof *ra->groups);
+		rc = n;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, ra->groups, &rc) != -1)
+			break;
+		if (rc <= n || rc > 65536) {
+			*err = xprintf("looking up the groups of %s failed",
+			    pw.pw_name);
+			free(buf);
+			runas_free(ra);
+			return NULL;
+		}
+		n = rc;
+	}
+	ra->ngroups = (size_t)rc;
+	free(buf);
+	*err = NULL;
+	return ra;
+}
+
+/* Free an identity. */
+void
+runas_free(struct runas *ra)
+{
+	if (ra == NULL)
+		return;
+	free(ra->groups);
+	free(ra->name);
+	free(ra->home);
+	free(ra->shell);
+	free(ra);
+}

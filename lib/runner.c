@@ -1,0 +1,218 @@
+/*
+ * The runner registry and the host table: the library's helpers as the
+ * runner ABI (<pipelined/runner.h>) presents them.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "graph.h"
+#include "log.h"
+#include "outlog.h"
+#include "result.h"
+#include "runner.h"
+#include "taskspec.h"
+#include "walk.h"
+#include "xmalloc.h"
+
+static struct runner_config	 runner_cfg;
+static struct pipelined_host	 runner_hosttab;
+static struct runner		*runner_v;
+static size_t			 runner_n;
+
+static int
+runner_walk_start(struct execution *e, const struct walk_ops *ops, void *arg,
+    char **err)
+{
+	struct walk_host	wh;
+
+	wh.base = runner_cfg.base;
+	wh.lang = runner_cfg.lang;
+	return walk_start(e, &wh, ops, arg, err);
+}
+
+static void
+runner_taskspec(struct taskspec *ts, const struct task_result *tr,
+    unsigned attempt)
+{
+	taskspec_task(ts, tr, walk_runas(tr->r.exec), runner_cfg.lang,
+	    attempt);
+}
+
+static char *
+runner_address(const struct result *r)
+{
+	return result_address(r);
+}
+
+static struct result *
+runner_task_result(struct task_result *tr)
+{
+	return &tr->r;
+}
+
+/* Append bytes to a task result's output log (remote runners' output). */
+static int
+runner_output(struct task_result *tr, const void *p, size_t len)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = outlog_open(runner_cfg.state_dir, tr)) == -1)
+		return -1;
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			close(fd);
+			return -1;
+		}
+		p = (const char *)p + n;
+		len -= (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+runner_log(int level, const char *fmt, ...)
+{
+	va_list		ap;
+	enum log_level	l;
+
+	l = level <= 0 ? LOG_LEVEL_DEBUG : level == 1 ? LOG_LEVEL_INFO :
+	    level == 2 ? LOG_LEVEL_WARN : LOG_LEVEL_ERR;
+	va_start(ap, fmt);
+	log_vlog(l, 0, fmt, ap);
+	va_end(ap);
+}
+
+static unsigned
+runner_no_queue_limit(const char *queue)
+{
+	return 0;
+}
+
+/* Fill the host table and start the built-in runners. */
+void
+runner_init(const struct runner_config *cfg)
+{
+	struct pipelined_host	*h = &runner_hosttab;
+	char			*err = NULL;
+
+	runner_cfg = *cfg;
+	if (runner_cfg.queue_limit == NULL)
+		runner_cfg.queue_limit = runner_no_queue_limit;
+	memset(h, 0, sizeof *h);
+	h->abi = PIPELINED_RUNNER_ABI;
+	h->base = cfg->base;
+	h->state_dir = cfg->state_dir;
+	h->max_parallel = cfg->max_parallel;
+	h->queue_limit = runner_cfg.queue_limit;
+	h->walk_start = runner_walk_start;
+	h->walk_begin = walk_begin;
+	h->walk_started = walk_started;
+	h->walk_exited = walk_exited;
+	h->walk_cancel = walk_cancel;
+	h->taskspec = runner_taskspec;
+	h->taskspec_clear = taskspec_clear;
+	h->address = runner_address;
+	h->task_result = runner_task_result;
+	h->output = runner_output;
+	h->graph_new = graph_new;
+	h->graph_add_edge = graph_add_edge;
+	h->graph_prepare = graph_prepare;
+	h->graph_flat_order = graph_flat_order;
+	h->graph_static_order = graph_static_order;
+	h->graph_free = graph_free;
+	h->topo_new = topo_new;
+	h->topo_get_ready = topo_get_ready;
+	h->topo_done = topo_done;
+	h->topo_is_active = topo_is_active;
+	h->topo_free = topo_free;
+	h->log = runner_log;
+	if (runner_add(runner_local(), &err) == -1 ||
+	    runner_add(runner_eager(), &err) == -1)
+		fatalx("built-in runner: %s", err);
+}
+
+/* Register a runner after checking its ABI version, and initialise it. */
+int
+runner_add(const struct pipelined_runner *ops, char **err)
+{
+	void	*state;
+
+	if (ops->abi != PIPELINED_RUNNER_ABI) {
+		*err = xprintf("runner %s was built for ABI version %u; this "
+		    "pipelined has version %u", ops->name != NULL ? ops->name :
+		    "(unnamed)", ops->abi, PIPELINED_RUNNER_ABI);
+		return -1;
+	}
+	if (ops->name == NULL || runner_find(ops->name) != NULL) {
+		*err = xprintf("runner %s is already loaded",
+		    ops->name != NULL ? ops->name : "(unnamed)");
+		return -1;
+	}
+	*err = NULL;
+	if ((state = ops->init(&runner_hosttab, err)) == NULL)
+		return -1;
+	runner_v = xreallocarray(runner_v, runner_n + 1, sizeof *runner_v);
+	runner_v[runner_n].ops = ops;
+	runner_v[runner_n].state = state;
+	runner_n++;
+	return 0;
+}
+
+/* The runner with this name, or NULL. */
+struct runner *
+runner_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < runner_n; i++)
+		if (strcmp(runner_v[i].ops->name, name) == 0)
+			return &runner_v[i];
+	return NULL;
+}
+
+/* How many runners are loaded. */
+size_t
+runner_count(void)
+{
+	return runner_n;
+}
+
+/* The i-th runner. */
+struct runner *
+runner_at(size_t i)
+{
+	return i < runner_n ? &runner_v[i] : NULL;
+}
+
+/* Shut every runner down and forget them. */
+void
+runner_shutdown(void)
+{
+	size_t	i;
+
+	for (i = 0; i < runner_n; i++)
+		runner_v[i].ops->shutdown(runner_v[i].state);
+	free(runner_v);
+	runner_v = NULL;
+	runner_n = 0;
+}
+
+/* The host table. */
+const struct pipelined_host *
+runner_host(void)
+{
+	return &runner_hosttab;
+}
+
+/* The configuration the runners were set up with. */
+const struct runner_config *
+runner_config(void)
+{
+	return &runner_cfg;
+}

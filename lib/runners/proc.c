@@ -1,0 +1,306 @@
+/*
+ * Task attempts as local processes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cgroup.h"
+#include "log.h"
+#include "outcome.h"
+#include "outlog.h"
+#include "pipeline.h"
+#include "proc.h"
+#include "result.h"
+#include "runas.h"
+#include "spawn.h"
+#include "taskspec.h"
+#include "timefmt.h"
+#include "walk.h"
+#include "xmalloc.h"
+
+/* How long to wait for EOF once the leader exited and its tree was killed. */
+#define PROC_DRAIN_MS	1000
+
+struct proc {
+	const struct proc_host	*host;
+	struct task_result	*tr;
+	proc_done_cb		 cb;
+	void			*arg;
+	struct taskspec		 ts;
+	struct spawn		*sp;
+	struct capture		*cap;
+	struct spawn_exit	 ex;
+	int			 exited;
+	int			 eof;
+	int			 logfd;
+	int			 cgfd;
+	char			*cgname;
+	struct event		*timer;		/* timeout, then kill grace */
+	struct event		*drain;
+	struct event		*fail;		/* reports a failed start */
+	char			*error;
+	int			 timed_out;
+	int			 stopping;
+};
+
+static void
+proc_finish(struct proc *p)
+{
+	struct outcome	o;
+
+	outcome_init(&o);
+	o.program = p->ts.argv != NULL ? p->ts.argv[0] : NULL;
+	o.cwd = p->ts.cwd;
+	if (p->error != NULL)
+		o.error = p->error;
+	else {
+		o.pid = p->ex.pid;
+		o.exit_code = p->ex.exit_code;
+		o.signal = p->ex.signal;
+		o.exec_errno = p->ex.exec_errno;
+		o.exec_step = p->ex.exec_step;
+		o.started_us = p->ex.started_us;
+		o.ended_us = p->ex.ended_us;
+		o.cpu_user_us = p->ex.cpu_user_us;
+		o.cpu_system_us = p->ex.cpu_system_us;
+		o.max_rss_kib = p->ex.max_rss_kib;
+		o.timed_out = p->timed_out && !p->stopping;
+		o.timeout_ms = p->ts.timeout_ms;
+	}
+	p->cb(p, p->tr, &o, p->arg);
+}
+
+static void
+proc_maybe_done(struct proc *p)
+{
+	if (p->exited && p->eof)
+		proc_finish(p);
+}
+
+static void
+proc_drain_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc	*p = arg;
+
+	/* A process that escaped the tree still holds the pipe: stop reading. */
+	log_debug("%s: output still open after exit; not waiting longer",
+	    p->ts.argv[0]);
+	p->eof = 1;
+	proc_maybe_done(p);
+}
+
+static void
+proc_eof_cb(struct capture *c, void *arg)
+{
+	struct proc	*p = arg;
+
+	p->eof = 1;
+	if (p->drain != NULL)
+		evtimer_del(p->drain);
+	proc_maybe_done(p);
+}
+
+static void
+proc_exit_cb(struct spawn *sp, const struct spawn_exit *ex, void *arg)
+{
+	struct proc	*p = arg;
+	struct timeval	 tv = { PROC_DRAIN_MS / 1000,
+			    (PROC_DRAIN_MS % 1000) * 1000 };
+
+	p->ex = *ex;
+	p->exited = 1;
+	if (p->timer != NULL)
+		evtimer_del(p->timer);
+	/* The task is its tree: what outlives the leader goes with it. */
+	spawn_signal_tree(sp, SIGKILL);
+	if (!p->eof) {
+		p->drain = evtimer_new(p->host->base, proc_drain_cb, p);
+		evtimer_add(p->drain, &tv);
+	}
+	proc_maybe_done(p);
+}
+
+static void
+proc_kill_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc	*p = arg;
+
+	spawn_signal_tree(p->sp, SIGKILL);
+}
+
+/* SIGTERM now, SIGKILL after the grace. */
+static void
+proc_terminate(struct proc *p)
+{
+	struct timeval	tv;
+
+	if (p->sp == NULL || p->exited)
+		return;
+	spawn_signal_tree(p->sp, SIGTERM);
+	tv.tv_sec = p->ts.kill_grace_ms / 1000;
+	tv.tv_usec = (p->ts.kill_grace_ms % 1000) * 1000;
+	if (p->timer != NULL)
+		event_free(p->timer);
+	p->timer = evtimer_new(p->host->base, proc_kill_cb, p);
+	evtimer_add(p->timer, &tv);
+}
+
+static void
+proc_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc	*p = arg;
+
+	p->timed_out = 1;
+	proc_terminate(p);
+}
+
+static void
+proc_fail_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	proc_finish(arg);
+}
+
+/* Report a start failure from the event loop, never from the caller. */
+static struct proc *
+proc_fail(struct proc *p, char *error)
+{
+	struct timeval	tv = { 0, 0 };
+
+	p->error = error;
+	p->fail = evtimer_new(p->host->base, proc_fail_cb, p);
+	evtimer_add(p->fail, &tv);
+	return p;
+}
+
+/* Write "[pipelined: attempt N]" between attempts in the log. */
+static void
+proc_mark_attempt(int fd, int attempt)
+{
+	char	line[64];
+	int	n;
+
+	n = snprintf(line, sizeof line, "[pipelined: attempt %d]\n", attempt);
+	if (write(fd, line, (size_t)n) == -1)
+		log_warn("writing the output log");
+}
+
+/* Launch the next attempt of tr. */
+struct proc *
+proc_launch(const struct proc_host *host, struct task_result *tr,
+    proc_done_cb cb, void *arg)
+{
+	const struct execution	*e = tr->r.exec;
+	struct spawn_cmd	 cmd;
+	struct proc		*p;
+	struct timeval		 tv;
+	struct stat		 st;
+	char			*err = NULL;
+	int			 attempt, pfd[2];
+	int64_t			 cap;
+
+	if ((attempt = walk_begin(tr)) == -1)
+		return NULL;
+	p = xcalloc(1, sizeof *p);
+	p->host = host;
+	p->tr = tr;
+	p->cb = cb;
+	p->arg = arg;
+	p->logfd = p->cgfd = -1;
+	taskspec_task(&p->ts, tr, walk_runas(e), host->lang,
+	    (uint32_t)attempt);
+	if ((p->logfd = outlog_open(host->state_dir, tr)) == -1)
+		return proc_fail(p, xprintf("cannot open the output log: %s",
+		    strerror(errno)));
+	if (attempt > 1)
+		proc_mark_attempt(p->logfd, attempt);
+	/* The cap covers the whole log, every attempt included. */
+	cap = p->ts.output_cap;
+	if (fstat(p->logfd, &st) == 0)
+		cap = st.st_size >= cap ? 0 : cap - st.st_size;
+	else
+		log_warn("output log of %s", p->ts.argv[0]);
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return proc_fail(p, xprintf("pipe: %s", strerror(errno)));
+	if (host->cgroots != NULL) {
+		p->cgname = xprintf("%llu.%u.%s.%u.%d",
+		    (unsigned long long)e->id, tr->te->pr->index,
+		    e->def->tasks[tr->te->task].name, tr->index, attempt);
+		p->cgfd = cgroup_create(host->cgroots, p->cgname);
+	}
+	memset(&cmd, 0, sizeof cmd);
+	cmd.argv = p->ts.argv;
+	cmd.envp = p->ts.envp;
+	cmd.cwd = p->ts.cwd;
+	cmd.set_identity = walk_runas(e)->set_identity;
+	cmd.uid = walk_runas(e)->uid;
+	cmd.gid = walk_runas(e)->gid;
+	cmd.groups = walk_runas(e)->groups;
+	cmd.ngroups = walk_runas(e)->ngroups;
+	cmd.limits = p->ts.limits;
+	cmd.out_fd = pfd[1];
+	cmd.err_fd = -1;
+	cmd.cgroup_fd = p->cgfd;
+	p->sp = spawn_start(host->base, &cmd, proc_exit_cb, p, &err);
+	close(pfd[1]);
+	if (p->sp == NULL) {
+		close(pfd[0]);
+		return proc_fail(p, xprintf("cannot start: %s", err));
+	}
+	free(err);
+	tr->isolation = spawn_in_cgroup(p->sp) ? "cgroup" : "process_group";
+	/* A log already cut by an earlier attempt takes nothing more. */
+	p->cap = capture_start(host->base, pfd[0], cap > 0 ? p->logfd : -1,
+	    NULL, cap, proc_eof_cb, p);
+	if (p->cap == NULL)
+		p->eof = 1;	/* nothing to wait for: the fd is closed */
+	walk_started(tr, spawn_pid(p->sp));
+	if (p->ts.timeout_ms > 0) {
+		tv.tv_sec = p->ts.timeout_ms / 1000;
+		tv.tv_usec = (p->ts.timeout_ms % 1000) * 1000;
+		p->timer = evtimer_new(host->base, proc_timeout_cb, p);
+		evtimer_add(p->timer, &tv);
+	}
+	return p;
+}
+
+/* Stop the attempt: SIGTERM to its tree, SIGKILL after the grace. */
+void
+proc_stop(struct proc *p)
+{
+	p->stopping = 1;
+	proc_terminate(p);
+}
+
+/* Free an attempt (killing what is left of it). */
+void
+proc_free(struct proc *p)
+{
+	if (p == NULL)
+		return;
+	if (p->timer != NULL)
+		event_free(p->timer);
+	if (p->drain != NULL)
+		event_free(p->drain);
+	if (p->fail != NULL)
+		event_free(p->fail);
+	capture_free(p->cap);
+	spawn_free(p->sp);
+	if (p->cgfd != -1)
+		cgroup_destroy(p->host->cgroots, p->cgfd, p->cgname);
+	if (p->logfd != -1)
+		close(p->logfd);
+	free(p->cgname);
+	free(p->error);
+	taskspec_clear(&p->ts);
+	free(p);
+}

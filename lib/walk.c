@@ -1,0 +1,728 @@
+/*
+ * The walker: readiness, the four rules, the failure policy, retries and
+ * cancels for one execution.  Every consequence of a task execution
+ * becoming final is handled from one work list (walk_settle), so that
+ * cancels cascading into further cancels never recurse.
+ */
+#include "config.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "graph.h"
+#include "log.h"
+#include "node.h"
+#include "outcome.h"
+#include "pipeline.h"
+#include "result.h"
+#include "runas.h"
+#include "timefmt.h"
+#include "units.h"
+#include "walk_int.h"
+#include "xmalloc.h"
+
+static void	walk_settle(struct walk *);
+static void	walk_start_result(struct walk *, uint32_t);
+
+static struct walk *
+walk_of(const struct execution *e)
+{
+	return e->walk;
+}
+
+static struct walk_tr *
+walk_tr(const struct task_result *tr)
+{
+	return tr->walk;
+}
+
+static struct walk_te *
+walk_te(const struct task_execution *te)
+{
+	return te->walk;
+}
+
+static const struct task_def *
+walk_task(const struct task_execution *te)
+{
+	return &te->r.exec->def->tasks[te->task];
+}
+
+/* Remember that te went final; walk_settle() acts on it. */
+static void
+walk_te_changed(struct walk *w, struct task_execution *te)
+{
+	struct walk_te	*wte = walk_te(te);
+
+	if (!result_is_final(&te->r) || wte->listed)
+		return;
+	wte->listed = true;
+	if (w->nsettle == w->capsettle) {
+		w->capsettle = w->capsettle == 0 ? 16 : w->capsettle * 2;
+		w->settle = xreallocarray(w->settle, w->capsettle,
+		    sizeof *w->settle);
+	}
+	w->settle[w->nsettle++] = te;
+}
+
+/* Give a task result and its task execution their walker state. */
+static void
+walk_attach_te(struct task_execution *te)
+{
+	uint32_t	i;
+
+	if (te->walk == NULL)
+		te->walk = xcalloc(1, sizeof(struct walk_te));
+	for (i = 0; i < te->ninst; i++)
+		if (te->inst[i]->walk == NULL)
+			te->inst[i]->walk = xcalloc(1, sizeof(struct walk_tr));
+}
+
+/* Make a task result final now (it was never launched or is not any more). */
+static void
+walk_finish_tr(struct walk *w, struct task_result *tr, enum status st,
+    const char *msg)
+{
+	struct walk_tr	*wtr = walk_tr(tr);
+
+	if (wtr->retry != NULL) {
+		event_free(wtr->retry);
+		wtr->retry = NULL;
+	}
+	result_set(&tr->r, st, msg, timefmt_now_us());
+	walk_te_changed(w, tr->te);
+}
+
+/*
+ * Cancel a task result: stop it when launched (it ends CANCELLED when it
+ * exits), else cancel it now.
+ */
+static int
+walk_cancel_tr(struct walk *w, struct task_result *tr, const char *why,
+    bool stop_running)
+{
+	struct walk_tr	*wtr = walk_tr(tr);
+
+	if (result_is_final(&tr->r))
+		return 0;
+	if (wtr->launched) {
+		if (!stop_running || wtr->cancel != NULL)
+			return 0;
+		wtr->cancel = xstrdup(why);
+		w->ops->stop(tr, w->arg);
+		return 1;
+	}
+	walk_finish_tr(w, tr, STATUS_CANCELLED, why);
+	return 1;
+}
+
+/*
+ * Cancel what of a task execution has not started; with stop_running,
+ * stop what has too.  A task execution without task results yet (its
+ * iterator has not run) is cancelled directly.
+ */
+static int
+walk_cancel_te(struct walk *w, struct task_execution *te, const char *why,
+    bool stop_running)
+{
+	struct walk_te	*wte;
+	uint32_t	 i;
+	int		 n = 0;
+
+	if (result_is_final(&te->r))
+		return 0;
+	walk_attach_te(te);
+	wte = walk_te(te);
+	if (wte->iter != NULL) {
+		walk_iter_stop(wte->iter, why);
+		return 1;
+	}
+	for (i = 0; i < te->ninst; i++)
+		n += walk_cancel_tr(w, te->inst[i], why, stop_running);
+	if (te->ninst == 0) {
+		if (result_set(&te->r, STATUS_CANCELLED, why,
+		    timefmt_now_us()) == 0)
+			n++;
+	}
+	walk_te_changed(w, te);
+	return n;
+}
+
+/* The comma-separated required inputs of t that the execution lacks. */
+static char *
+walk_missing_inputs(const struct execution *e, const struct task_def *t,
+    size_t *n)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b);
+	*n = 0;
+	for (i = 0; i < t->ninputs; i++) {
+		if (e->input != NULL && node_map_get(e->input,
+		    t->inputs[i]) != NULL)
+			continue;
+		buf_addf(&b, "%s%s", *n ? ", " : "", t->inputs[i]);
+		(*n)++;
+	}
+	return buf_detach(&b);
+}
+
+/* Hand every task result of te to the runner. */
+static void
+walk_dispatch(struct walk *w, struct task_execution *te)
+{
+	uint32_t	i;
+
+	walk_attach_te(te);
+	for (i = 0; i < te->ninst; i++)
+		if (!result_is_final(&te->inst[i]->r))
+			w->ops->ready(te->inst[i], w->arg);
+	walk_te_changed(w, te);
+}
+
+/* A task iterator command ended: its items become task results. */
+static void
+walk_task_iter_done(struct walk_iter *it)
+{
+	struct walk		*w = it->w;
+	struct task_execution	*te = it->target;
+	struct walk_te		*wte = walk_te(te);
+	struct node		*items;
+	char			*msg;
+	size_t			 i;
+
+	wte->iter = NULL;
+	if (it->cancel != NULL)
+		result_set(&te->r, STATUS_CANCELLED, it->cancel,
+		    timefmt_now_us());
+	else if ((items = walk_iter_items(it, &msg)) == NULL) {
+		result_set(&te->r, STATUS_RUNTIME_ERROR, msg, timefmt_now_us());
+		free(msg);
+	} else {
+		for (i = 0; i < items->nkids; i++)
+			execution_add_instance(te, items->kids[i]);
+		node_free(items);
+		result_seal(&te->r, timefmt_now_us());
+		if (!result_is_final(&te->r) && te->pr->walk != NULL &&
+		    ((struct walk_pr *)te->pr->walk)->stopped) {
+			/* The pipeline result failed meanwhile. */
+			walk_cancel_te(w, te, "cancelled: pipeline result "
+			    "failed", false);
+		} else
+			walk_dispatch(w, te);
+	}
+	walk_iter_free(it);
+	walk_te_changed(w, te);
+	walk_settle(w);
+}
+
+/* A task's parents are all DONE: check inputs, run its iterator, go. */
+static void
+walk_task_ready(struct walk *w, struct task_execution *te)
+{
+	const struct task_def	*t = walk_task(te);
+	struct walk_te		*wte;
+	char			*missing, *msg, *err;
+	size_t			 n, i;
+
+	walk_attach_te(te);
+	wte = walk_te(te);
+	if (result_is_final(&te->r)) {
+		walk_te_changed(w, te);	/* an empty static list */
+		return;
+	}
+	missing = walk_missing_inputs(w->e, t, &n);
+	if (n > 0) {
+		msg = xprintf("missing input%s: %s", n > 1 ? "s" : "", missing);
+		if (te->ninst == 0)
+			result_set(&te->r, STATUS_VALIDATION_ERROR, msg,
+			    timefmt_now_us());
+		for (i = 0; i < te->ninst; i++)
+			walk_finish_tr(w, te->inst[i],
+			    STATUS_VALIDATION_ERROR, msg);
+		free(msg);
+		free(missing);
+		walk_te_changed(w, te);
+		return;
+	}
+	free(missing);
+	if (t->iterate_command == NULL) {
+		walk_dispatch(w, te);
+		return;
+	}
+	result_set(&te->r, STATUS_RUNNING, "running iterate_command",
+	    timefmt_now_us());
+	wte->iter = walk_iter_start(w, te->pr, te->task, walk_task_iter_done,
+	    te, &err);
+	if (wte->iter == NULL) {
+		msg = xprintf("iterate_command: %s", err);
+		result_set(&te->r, STATUS_RUNTIME_ERROR, msg, timefmt_now_us());
+		free(msg);
+		free(err);
+		walk_te_changed(w, te);
+	}
+}
+
+/* Hand the ready tasks of a pipeline result to walk_task_ready(). */
+static void
+walk_ready_tasks(struct walk *w, struct pipeline_result *pr)
+{
+	struct walk_pr	*wpr = pr->walk;
+	uint32_t	 ready[64], n, i;
+
+	while ((n = topo_get_ready(wpr->topo, ready, 64)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (wpr->stopped)
+				walk_cancel_te(w, &pr->tasks[ready[i]],
+				    "cancelled: pipeline result failed", false);
+			else
+				walk_task_ready(w, &pr->tasks[ready[i]]);
+		}
+	}
+}
+
+/* Mark every descendant of task a in desc (ntasks bytes). */
+static void
+walk_descendants(const struct pipeline *p, uint32_t a, char *desc)
+{
+	const uint32_t	*kids;
+	uint32_t	*stack, sp = 0, n, i, v;
+
+	memset(desc, 0, p->ntasks);
+	stack = xreallocarray(NULL, p->ntasks, sizeof *stack);
+	stack[sp++] = a;
+	while (sp > 0) {
+		v = stack[--sp];
+		kids = graph_children(p->graph, v, &n);
+		for (i = 0; i < n; i++) {
+			if (!desc[kids[i]]) {
+				desc[kids[i]] = 1;
+				stack[sp++] = kids[i];
+			}
+		}
+	}
+	free(stack);
+}
+
+/*
+ * A task execution failed.  Its descendants are cancelled; without
+ * keep_going the whole pipeline result stops: what has not started is
+ * cancelled, what runs finishes.
+ */
+static void
+walk_failure(struct walk *w, struct task_execution *te)
+{
+	const struct pipeline	*p = w->e->def;
+	struct pipeline_result	*pr = te->pr;
+	struct walk_pr		*wpr = pr->walk;
+	const char		*verb;
+	char			*as_parent, *as_task, *desc;
+	uint32_t		 t;
+
+	verb = te->r.status == STATUS_CANCELLED ? "was cancelled" : "failed";
+	as_parent = xprintf("cancelled: parent %s %s", p->tasks[te->task].name,
+	    verb);
+	as_task = xprintf("cancelled: task %s %s", p->tasks[te->task].name,
+	    verb);
+	if (!p->keep_going)
+		wpr->stopped = true;
+	desc = xmalloc(p->ntasks);
+	walk_descendants(p, te->task, desc);
+	for (t = 0; t < p->ntasks; t++) {
+		if (result_is_final(&pr->tasks[t].r))
+			continue;
+		if (desc[t])
+			walk_cancel_te(w, &pr->tasks[t], as_parent, false);
+		else if (!p->keep_going)
+			walk_cancel_te(w, &pr->tasks[t], as_task, false);
+	}
+	free(desc);
+	free(as_parent);
+	free(as_task);
+}
+
+/* Free the walker state of a pipeline result's tasks. */
+static void
+walk_free_result(struct pipeline_result *pr, uint32_t ntasks)
+{
+	struct task_execution	*te;
+	struct walk_tr		*wtr;
+	uint32_t		 t, i;
+
+	for (t = 0; t < ntasks; t++) {
+		te = &pr->tasks[t];
+		for (i = 0; i < te->ninst; i++) {
+			if ((wtr = te->inst[i]->walk) == NULL)
+				continue;
+			if (wtr->retry != NULL)
+				event_free(wtr->retry);
+			free(wtr->cancel);
+			free(wtr);
+			te->inst[i]->walk = NULL;
+		}
+		free(te->walk);
+		te->walk = NULL;
+	}
+	if (pr->walk != NULL)
+		topo_free(((struct walk_pr *)pr->walk)->topo);
+	pr->walk = NULL;
+}
+
+/* The execution is final: tell the runner, then forget everything. */
+static void
+walk_finish(struct walk *w)
+{
+	struct execution	*e = w->e;
+	uint32_t		 i;
+
+	w->finishing = true;
+	for (i = 0; i < e->nresults; i++)
+		walk_free_result(e->results[i], e->def->ntasks);
+	free(w->prs);
+	free(w->settle);
+	runas_free(w->ra);
+	e->walk = NULL;
+	w->ops->finished(e, w->arg);
+	free(w);
+}
+
+/*
+ * Act on every task execution that went final: a DONE one makes its
+ * children ready, a failed one applies the failure policy.  Then start
+ * the next pipeline result of a sequential runner, and finish the
+ * execution when everything is final.
+ */
+static void
+walk_settle(struct walk *w)
+{
+	struct execution	*e = w->e;
+	struct task_execution	*te;
+	struct walk_pr		*wpr;
+	uint32_t		 i;
+
+	if (w->finishing)
+		return;
+	while (w->nsettle > 0) {
+		te = w->settle[--w->nsettle];
+		if (walk_te(te)->handled)
+			continue;
+		walk_te(te)->handled = true;
+		wpr = te->pr->walk;
+		if (te->r.status == STATUS_DONE) {
+			if (topo_done(wpr->topo, te->task) == 0)
+				walk_ready_tasks(w, te->pr);
+		} else
+			walk_failure(w, te);
+	}
+	for (i = 0; i < e->nresults; i++) {
+		wpr = e->results[i]->walk;
+		if (wpr == NULL || wpr->handled ||
+		    !result_is_final(&e->results[i]->r))
+			continue;
+		wpr->handled = true;
+		if (w->ops->sequential && w->next_pr < e->nresults)
+			walk_start_result(w, w->next_pr++);
+	}
+	if (result_is_final(&e->r))
+		walk_finish(w);
+}
+
+/* Start a pipeline result: its parentless tasks are ready. */
+static void
+walk_start_result(struct walk *w, uint32_t i)
+{
+	struct pipeline_result	*pr = w->e->results[i];
+	struct walk_pr		*wpr = pr->walk;
+
+	if (wpr->started)
+		return;
+	wpr->started = true;
+	walk_ready_tasks(w, pr);
+}
+
+/* Add the pipeline results for the items (or one without), and start. */
+static void
+walk_add_results(struct walk *w, const struct node *items)
+{
+	struct execution	*e = w->e;
+	int64_t			 now = timefmt_now_us();
+	size_t			 i, n = items != NULL ? items->nkids : 1;
+
+	w->prs = xcalloc(n > 0 ? n : 1, sizeof *w->prs);
+	w->nprs = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		struct pipeline_result *pr;
+
+		pr = execution_add_result(e, items != NULL ? items->kids[i] :
+		    NULL, now);
+		w->prs[i].topo = topo_new(e->def->graph);
+		pr->walk = &w->prs[i];
+	}
+	result_seal(&e->r, now);
+	if (w->ops->sequential) {
+		if (n > 0)
+			walk_start_result(w, w->next_pr++);
+	} else
+		for (i = 0; i < n; i++)
+			walk_start_result(w, (uint32_t)i);
+	walk_settle(w);
+}
+
+/* The pipeline iterator command ended. */
+static void
+walk_pipeline_iter_done(struct walk_iter *it)
+{
+	struct walk	*w = it->w;
+	struct node	*items;
+	char		*msg;
+
+	w->iter = NULL;
+	if (it->cancel != NULL) {
+		result_set(&w->e->r, STATUS_CANCELLED, it->cancel,
+		    timefmt_now_us());
+		walk_iter_free(it);
+		walk_settle(w);
+		return;
+	}
+	if ((items = walk_iter_items(it, &msg)) == NULL) {
+		result_set(&w->e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
+		free(msg);
+		walk_iter_free(it);
+		walk_settle(w);
+		return;
+	}
+	walk_iter_free(it);
+	walk_add_results(w, items);
+	node_free(items);
+}
+
+/* Start walking an execution. */
+int
+walk_start(struct execution *e, const struct walk_host *host,
+    const struct walk_ops *ops, void *arg, char **err)
+{
+	struct walk	*w;
+	char		*msg;
+
+	w = xcalloc(1, sizeof *w);
+	w->e = e;
+	w->host = *host;
+	w->ops = ops;
+	w->arg = arg;
+	e->walk = w;
+	if ((w->ra = runas_lookup(geteuid() == 0 ? e->uid : geteuid(),
+	    err)) == NULL) {
+		msg = xprintf("cannot run tasks: %s", *err);
+		result_set(&e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
+		free(msg);
+		walk_finish(w);
+		return -1;
+	}
+	if (e->def->iterate_command != NULL) {
+		result_note(&e->r, "running iterate_command");
+		w->iter = walk_iter_start(w, NULL, 0, walk_pipeline_iter_done,
+		    e, err);
+		if (w->iter == NULL) {
+			msg = xprintf("iterate_command: %s", *err);
+			result_set(&e->r, STATUS_CONFIG_ERROR, msg,
+			    timefmt_now_us());
+			free(msg);
+			walk_settle(w);
+			return -1;
+		}
+		return 0;
+	}
+	walk_add_results(w, e->def->iterate);
+	return 0;
+}
+
+/* The runner launches tr now. */
+int
+walk_begin(struct task_result *tr)
+{
+	struct walk_tr	*wtr = walk_tr(tr);
+	const struct task_def *t = walk_task(tr->te);
+	char		*msg;
+
+	if (wtr == NULL || result_is_final(&tr->r) || wtr->launched)
+		return -1;
+	wtr->attempt++;
+	wtr->launched = true;
+	tr->attempts = wtr->attempt;
+	if (wtr->attempt == 1)
+		result_set(&tr->r, STATUS_RUNNING, "starting", timefmt_now_us());
+	else {
+		msg = xprintf("attempt %u of %u starting", wtr->attempt,
+		    t->retries + 1);
+		result_note(&tr->r, msg);
+		free(msg);
+	}
+	return (int)wtr->attempt;
+}
+
+/* The attempt runs as pid. */
+void
+walk_started(struct task_result *tr, pid_t pid)
+{
+	char	*msg;
+
+	tr->pid = pid;
+	msg = xprintf("running as pid %ld", (long)pid);
+	result_note(&tr->r, msg);
+	free(msg);
+}
+
+static void
+walk_retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct task_result	*tr = arg;
+	struct walk		*w = walk_of(tr->r.exec);
+
+	event_free(walk_tr(tr)->retry);
+	walk_tr(tr)->retry = NULL;
+	w->ops->ready(tr, w->arg);
+}
+
+/* Rule 4: an instance failed, so its unfinished siblings are cancelled. */
+static void
+walk_cancel_siblings(struct walk *w, struct task_result *tr)
+{
+	struct task_execution	*te = tr->te;
+	char			*why;
+	uint32_t		 i;
+
+	if (!pipeline_task_has_iterator(walk_task(te)))
+		return;
+	why = xprintf("cancelled: instance %u of %s failed", tr->index,
+	    walk_task(te)->name);
+	for (i = 0; i < te->ninst; i++)
+		if (te->inst[i] != tr)
+			walk_cancel_tr(w, te->inst[i], why, true);
+	free(why);
+}
+
+/* The attempt ended: retry, or make the task result final. */
+void
+walk_exited(struct task_result *tr, const struct outcome *o)
+{
+	struct walk		*w = walk_of(tr->r.exec);
+	struct walk_tr		*wtr = walk_tr(tr);
+	const struct task_def	*t = walk_task(tr->te);
+	struct timeval		 tv;
+	enum status		 st;
+	char			*msg, *note, dbuf[32];
+
+	wtr->launched = false;
+	if (o->pid != 0)
+		tr->pid = o->pid;
+	tr->exit_code = o->exit_code;
+	tr->signal = o->signal;
+	tr->cpu_user_us += o->cpu_user_us;
+	tr->cpu_system_us += o->cpu_system_us;
+	if (o->max_rss_kib > tr->max_rss_kib)
+		tr->max_rss_kib = o->max_rss_kib;
+	if (wtr->cancel != NULL) {
+		walk_finish_tr(w, tr, STATUS_CANCELLED, wtr->cancel);
+		walk_settle(w);
+		return;
+	}
+	st = outcome_status(o, &msg);
+	/* No retry once the pipeline result stopped: that would be a start. */
+	if (st != STATUS_DONE && wtr->attempt <= t->retries &&
+	    !((struct walk_pr *)tr->te->pr->walk)->stopped) {
+		note = xprintf("attempt %u of %u %s; retrying in %s",
+		    wtr->attempt, t->retries + 1, msg,
+		    units_format_duration(t->retry_delay_ms, dbuf,
+		    sizeof dbuf));
+		result_note(&tr->r, note);
+		free(note);
+		free(msg);
+		tv.tv_sec = t->retry_delay_ms / 1000;
+		tv.tv_usec = (t->retry_delay_ms % 1000) * 1000;
+		wtr->retry = evtimer_new(w->host.base, walk_retry_cb, tr);
+		evtimer_add(wtr->retry, &tv);
+		return;
+	}
+	walk_finish_tr(w, tr, st, msg);
+	free(msg);
+	if (st != STATUS_DONE)
+		walk_cancel_siblings(w, tr);
+	walk_settle(w);
+}
+
+/* Cancel everything under a pipeline result. */
+static int
+walk_cancel_result(struct walk *w, struct pipeline_result *pr,
+    const char *why)
+{
+	uint32_t	t;
+	int		n = 0;
+
+	if (pr->walk != NULL)
+		((struct walk_pr *)pr->walk)->stopped = true;
+	for (t = 0; t < w->e->def->ntasks; t++)
+		n += walk_cancel_te(w, &pr->tasks[t], why, true);
+	return n;
+}
+
+/* A user (or the daemon stopping) cancels part of an execution. */
+int
+walk_cancel(struct result *target, const char *why)
+{
+	struct walk	*w = walk_of(target->exec);
+	struct execution *e = target->exec;
+	uint32_t	 i;
+	int		 n = 0;
+
+	if (w == NULL || result_is_final(target))
+		return 0;
+	switch (target->level) {
+	case LEVEL_EXECUTION:
+		if (w->iter != NULL) {
+			walk_iter_stop(w->iter, why);
+			return 1;
+		}
+		for (i = 0; i < e->nresults; i++)
+			n += walk_cancel_result(w, e->results[i], why);
+		break;
+	case LEVEL_PIPELINE_RESULT:
+		n = walk_cancel_result(w, (struct pipeline_result *)target, why);
+		break;
+	case LEVEL_TASK_EXECUTION:
+		walk_attach_te((struct task_execution *)target);
+		n = walk_cancel_te(w, (struct task_execution *)target, why,
+		    true);
+		break;
+	case LEVEL_TASK_RESULT:
+		n = walk_cancel_tr(w, (struct task_result *)target, why, true);
+		walk_te_changed(w, ((struct task_result *)target)->te);
+		break;
+	}
+	walk_settle(w);
+	return n;
+}
+
+/* The identity tasks of e run as. */
+const struct runas *
+walk_runas(const struct execution *e)
+{
+	return walk_of(e) != NULL ? walk_of(e)->ra : NULL;
+}
+
+/* Whether an attempt of tr is running. */
+bool
+walk_launched(const struct task_result *tr)
+{
+	return tr->walk != NULL && walk_tr(tr)->launched;
+}
+
+/* The current (or last) attempt of tr. */
+unsigned
+walk_attempt(const struct task_result *tr)
+{
+	return tr->walk != NULL ? walk_tr(tr)->attempt : tr->attempts;
+}
