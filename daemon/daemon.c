@@ -251,6 +251,30 @@ daemon_mkdirs(const char *path, mode_t mode)
 	return chmod(path, mode);
 }
 
+/*
+ * A name for this daemon's cgroup subtree: a hash of its state directory,
+ * the same across restarts (to find leftovers) and different for daemons
+ * with different state.
+ */
+static const char *
+daemon_instance(const char *state_dir)
+{
+	static char	 name[32];
+	char		*real;
+	uint64_t	 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	const char	*p;
+
+	if ((real = realpath(state_dir, NULL)) == NULL)
+		real = xstrdup(state_dir);
+	for (p = real; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ULL;
+	}
+	free(real);
+	snprintf(name, sizeof name, "s%016llx", (unsigned long long)h);
+	return name;
+}
+
 /* Once the last execution is final during a stop, leave the loop. */
 void
 daemon_check_stopped(struct daemon *d)
@@ -441,7 +465,7 @@ daemon_main(int argc, char **argv)
 	reporter_add_sink(d->rep, history_record_cb, d->hist);
 	reporter_add_sink(d->rep, stream_change_cb, d);
 	reporter_add_sink(d->rep, daemon_stop_sink_cb, d);
-	d->cgroots = cgroup_root_open(NULL);
+	d->cgroots = cgroup_root_open(NULL, daemon_instance(d->opts.state_dir));
 	if (d->cgroots != NULL)
 		log_info("tasks get cgroups under %s",
 		    cgroup_root_path(d->cgroots));

@@ -39,6 +39,8 @@ struct capture {
 	int64_t		 kept;
 	int		 cut;
 	bool		 write_failed;
+	int		(*open_cb)(void *);
+	void		*open_arg;
 	capture_eof_cb	 cb;
 	void		*arg;
 };
@@ -52,6 +54,11 @@ capture_emit(struct capture *c, const char *p, size_t len)
 {
 	ssize_t	n;
 
+	if (c->out_fd == -1 && c->open_cb != NULL && !c->write_failed &&
+	    len > 0 && (c->out_fd = c->open_cb(c->open_arg)) == -1) {
+		log_warn("capture: opening the output log");
+		c->write_failed = true;
+	}
 	if (c->out_fd == -1) {
 		if (c->mem != NULL)
 			buf_add(c->mem, p, len);
@@ -168,6 +175,17 @@ capture_start(struct event_base *base, int fd, int out_fd, struct buf *mem,
 		return NULL;
 	}
 	return c;
+}
+
+/*
+ * Open the output file only when the first byte comes: most tasks print
+ * nothing, and creating a file costs more than running them.
+ */
+void
+capture_set_opener(struct capture *c, int (*open_cb)(void *), void *arg)
+{
+	c->open_cb = open_cb;
+	c->open_arg = arg;
 }
 
 /* Bytes read from the pipe so far, kept or not. */

@@ -25,6 +25,11 @@ typedef void (*capture_eof_cb)(struct capture *, void *arg);
  */
 struct capture	*capture_start(struct event_base *, int fd, int out_fd,
 		    struct buf *mem, int64_t cap, capture_eof_cb, void *arg);
+/*
+ * With out_fd -1, open the file with open_cb(arg) when the first byte
+ * arrives (the fd stays the opener's).
+ */
+void		 capture_set_opener(struct capture *, int (*)(void *), void *);
 int64_t		 capture_bytes(const struct capture *);	/* read so far */
 int		 capture_cut(const struct capture *);	/* 1 once cut */
 void		 capture_free(struct capture *);

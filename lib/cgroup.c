@@ -16,6 +16,7 @@
 
 #include <linux/magic.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -296,9 +297,41 @@ cgroup_root_at(const char *dir)
 	return r;
 }
 
+static int	cgroup_remove(struct cgroup_root *, int, const char *);
+
+/*
+ * Kill and remove what a crashed earlier daemon of the same instance left:
+ * its tasks must not outlive it unsupervised.
+ */
+static void
+cgroup_root_clean(struct cgroup_root *r)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 dfd, fd;
+
+	if ((dfd = dup(r->fd)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if ((fd = openat(r->fd, de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			continue;
+		log_warnx("cgroup: %s/%s was left by an earlier run; killing "
+		    "what runs in it", r->path, de->d_name);
+		(void)cgroup_remove(r, fd, de->d_name);
+		close(fd);
+	}
+	closedir(d);
+}
+
 /* Find or make the task root (see cgroup.h for the choice). */
 struct cgroup_root *
-cgroup_root_open(const char *want_path)
+cgroup_root_open(const char *want_path, const char *instance)
 {
 	struct cgroup_root	*r = NULL;
 	struct stat		 st;
@@ -343,8 +376,23 @@ cgroup_root_open(const char *want_path)
 		xasprintf(&rootdir, "%s/pipelined", dir);
 	else
 		log_debug("cgroup: %s is not delegated to us", dir);
-	if (rootdir != NULL)
-		r = cgroup_root_at(rootdir);
+	if (rootdir != NULL && instance != NULL) {
+		/* One subtree per daemon: daemons must not share (or remove) it. */
+		if ((r = cgroup_root_at(rootdir)) != NULL) {
+			close(r->fd);
+			free(r->path);
+			free(r);
+			r = NULL;
+			sub = rootdir;
+			xasprintf(&rootdir, "%s/%s", sub, instance);
+			free(sub);
+		} else {
+			free(rootdir);
+			rootdir = NULL;
+		}
+	}
+	if (rootdir != NULL && (r = cgroup_root_at(rootdir)) != NULL)
+		cgroup_root_clean(r);
 out:
 	free(rootdir);
 	free(dir);

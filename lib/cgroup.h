@@ -19,9 +19,13 @@ struct cgroup_root;
 
 /*
  * Find or make the task root.  Returns NULL (and logs why at debug level)
- * when none is usable.  want_path forces a directory (for tests).
+ * when none is usable.  want_path forces a directory (for tests); else
+ * instance names this daemon's own subtree under the shared one, so that
+ * daemons on one host never touch each other's tasks, and a restarted
+ * daemon finds (and kills) what its crashed predecessor left.
  */
-struct cgroup_root	*cgroup_root_open(const char *want_path);
+struct cgroup_root	*cgroup_root_open(const char *want_path,
+			    const char *instance);
 void			 cgroup_root_close(struct cgroup_root *);
 const char		*cgroup_root_path(const struct cgroup_root *);
 

@@ -93,7 +93,7 @@ suite_teardown(void)
 	int			 fd;
 
 	if (cgpath[0] != '\0' && access(cgpath, F_OK) == 0 &&
-	    (root = cgroup_root_open(cgpath)) != NULL) {
+	    (root = cgroup_root_open(cgpath, NULL)) != NULL) {
 		if ((d = opendir(cgpath)) != NULL) {
 			while ((de = readdir(d)) != NULL) {
 				if (de->d_type != DT_DIR || de->d_name[0] == '.')
@@ -126,7 +126,7 @@ test_cgroot(void)
 {
 	if (cgpath[0] == '\0')
 		return NULL;
-	return cgroup_root_open(cgpath);
+	return cgroup_root_open(cgpath, NULL);
 }
 
 /* Keep how the process ended. */

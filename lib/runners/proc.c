@@ -51,6 +51,7 @@ struct proc {
 	char			*error;
 	int			 timed_out;
 	int			 stopping;
+	int			 attempt;
 };
 
 static void
@@ -182,16 +183,26 @@ proc_fail(struct proc *p, char *error)
 	return p;
 }
 
-/* Write "[pipelined: attempt N]" between attempts in the log. */
-static void
-proc_mark_attempt(int fd, int attempt)
+/*
+ * Open the output log when the task first prints, and mark a later
+ * attempt's output with "[pipelined: attempt N]".
+ */
+static int
+proc_open_log_cb(void *arg)
 {
-	char	line[64];
-	int	n;
+	struct proc	*p = arg;
+	char		 line[64];
+	int		 n;
 
-	n = snprintf(line, sizeof line, "[pipelined: attempt %d]\n", attempt);
-	if (write(fd, line, (size_t)n) == -1)
-		log_warn("writing the output log");
+	if ((p->logfd = outlog_open(p->host->state_dir, p->tr)) == -1)
+		return -1;
+	if (p->attempt > 1) {
+		n = snprintf(line, sizeof line, "[pipelined: attempt %d]\n",
+		    p->attempt);
+		if (write(p->logfd, line, (size_t)n) == -1)
+			log_warn("writing the output log");
+	}
+	return p->logfd;
 }
 
 /* Launch the next attempt of tr. */
@@ -204,7 +215,7 @@ proc_launch(const struct proc_host *host, struct task_result *tr,
 	struct proc		*p;
 	struct timeval		 tv;
 	struct stat		 st;
-	char			*err = NULL;
+	char			*err = NULL, *path;
 	int			 attempt, pfd[2];
 	int64_t			 cap;
 
@@ -216,19 +227,15 @@ proc_launch(const struct proc_host *host, struct task_result *tr,
 	p->cb = cb;
 	p->arg = arg;
 	p->logfd = p->cgfd = -1;
+	p->attempt = attempt;
 	taskspec_task(&p->ts, tr, walk_runas(e), host->lang,
 	    (uint32_t)attempt);
-	if ((p->logfd = outlog_open(host->state_dir, tr)) == -1)
-		return proc_fail(p, xprintf("cannot open the output log: %s",
-		    strerror(errno)));
-	if (attempt > 1)
-		proc_mark_attempt(p->logfd, attempt);
-	/* The cap covers the whole log, every attempt included. */
+	/* The cap covers the whole log, earlier attempts' output included. */
 	cap = p->ts.output_cap;
-	if (fstat(p->logfd, &st) == 0)
+	path = outlog_path(host->state_dir, tr);
+	if (attempt > 1 && stat(path, &st) == 0)
 		cap = st.st_size >= cap ? 0 : cap - st.st_size;
-	else
-		log_warn("output log of %s", p->ts.argv[0]);
+	free(path);
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return proc_fail(p, xprintf("pipe: %s", strerror(errno)));
 	if (host->cgroots != NULL) {
@@ -258,11 +265,13 @@ proc_launch(const struct proc_host *host, struct task_result *tr,
 	}
 	free(err);
 	tr->isolation = spawn_in_cgroup(p->sp) ? "cgroup" : "process_group";
-	/* A log already cut by an earlier attempt takes nothing more. */
-	p->cap = capture_start(host->base, pfd[0], cap > 0 ? p->logfd : -1,
-	    NULL, cap, proc_eof_cb, p);
+	p->cap = capture_start(host->base, pfd[0], -1, NULL, cap, proc_eof_cb,
+	    p);
 	if (p->cap == NULL)
 		p->eof = 1;	/* nothing to wait for: the fd is closed */
+	else if (cap > 0 || attempt == 1)
+		/* A log cut by an earlier attempt takes nothing more. */
+		capture_set_opener(p->cap, proc_open_log_cb, p);
 	walk_started(tr, spawn_pid(p->sp));
 	if (p->ts.timeout_ms > 0) {
 		tv.tv_sec = p->ts.timeout_ms / 1000;
