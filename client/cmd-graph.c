@@ -3,12 +3,16 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "graph.h"
 #include "load.h"
 #include "node.h"
 #include "pipeline.h"
+#include "proto.h"
 #include "pipectl.h"
 
 
@@ -54,14 +58,110 @@ graph_dot(const struct pipeline *p, FILE *f)
 	fprintf(f, "}\n");
 }
 
+/* The fill colour of a status, as on a terminal. */
+static const char *
+graph_colour(const char *status)
+{
+	if (status == NULL || strcmp(status, "PENDING") == 0)
+		return "white";
+	if (strcmp(status, "RUNNING") == 0)
+		return "lightblue";
+	if (strcmp(status, "DONE") == 0)
+		return "palegreen";
+	if (strcmp(status, "CANCELLED") == 0)
+		return "khaki";
+	return "salmon";
+}
+
+/*
+ * Print DOT for an execution: one cluster per pipeline result, each task
+ * filled with the colour of its status and labelled with it.
+ */
+static void
+graph_dot_execution(const struct node *exec, FILE *f)
+{
+	const struct node	*results, *r, *tasks, *t, *parents;
+	const char		*name, *st;
+	int64_t			 id = 0, ri;
+	size_t			 i, j, k;
+
+	proto_get_int(exec, "id", &id);
+	fprintf(f, "digraph \"%lld\" {\n", (long long)id);
+	fprintf(f, "\trankdir=LR;\n");
+	fprintf(f, "\tlabel=\"%lld %s: %s\";\n", (long long)id,
+	    proto_get_str(exec, "pipeline"), proto_get_str(exec, "status"));
+	fprintf(f, "\tnode [shape=box, style=\"rounded,filled\", "
+	    "fontname=\"sans\"];\n");
+	if ((results = proto_get(exec, "results")) == NULL ||
+	    results->type != NODE_SEQ)
+		results = NULL;
+	for (i = 0; results != NULL && i < results->nkids; i++) {
+		r = node_item(results, i);
+		ri = (int64_t)i;
+		proto_get_int(r, "index", &ri);
+		fprintf(f, "\tsubgraph \"cluster_%lld\" {\n", (long long)ri);
+		fprintf(f, "\t\tlabel=\"%lld/%lld: %s\";\n", (long long)id,
+		    (long long)ri, proto_get_str(r, "status"));
+		if ((tasks = proto_get(r, "tasks")) == NULL ||
+		    tasks->type != NODE_SEQ)
+			tasks = NULL;
+		for (j = 0; tasks != NULL && j < tasks->nkids; j++) {
+			t = node_item(tasks, j);
+			name = proto_get_str(t, "name");
+			st = proto_get_str(t, "status");
+			if (name == NULL)
+				continue;
+			fprintf(f, "\t\t\"%lld/%s\" [label=\"%s\\n%s\", "
+			    "fillcolor=%s];\n", (long long)ri, name, name,
+			    st != NULL ? st : "?", graph_colour(st));
+			parents = proto_get(t, "parents");
+			for (k = 0; parents != NULL && parents->type ==
+			    NODE_SEQ && k < parents->nkids; k++)
+				if (node_item(parents, k)->type == NODE_STR)
+					fprintf(f, "\t\t\"%lld/%s\" -> "
+					    "\"%lld/%s\";\n", (long long)ri,
+					    node_item(parents, k)->text,
+					    (long long)ri, name);
+		}
+		fprintf(f, "\t}\n");
+	}
+	fprintf(f, "}\n");
+}
+
+/* Whether s is an execution id rather than a file name. */
+static bool
+graph_is_id(const char *s)
+{
+	int64_t	id;
+
+	return access(s, F_OK) == -1 && conn_parse_id(s, &id) == 0;
+}
+
 int
 cmd_graph(struct pipectl *ctl, int argc, char **argv)
 {
 	const struct cmd	*c = pipectl_find("graph");
+	const struct node	*exec;
 	struct pipeline		*p;
+	struct node		*reply;
+	struct conn		*conn;
+	int64_t			 id;
+	int			 rc;
 
 	if (argc != 2)
-		return pipectl_usage(c, "expected one pipeline file");
+		return pipectl_usage(c, "expected a pipeline file or an "
+		    "execution id");
+	if (graph_is_id(argv[1])) {
+		conn_parse_id(argv[1], &id);
+		conn = conn_open(ctl);
+		rc = show_fetch(conn, id, &reply, &exec);
+		if (rc == EXIT_OK) {
+			graph_dot_execution(exec, stdout);
+			node_free(reply);
+		}
+		conn_free(conn);
+		return rc;
+	}
 	if ((p = pipectl_load(argv[1], LOAD_REGISTERED, NULL)) == NULL)
 		return EXIT_USAGE;
 	graph_dot(p, stdout);

@@ -152,13 +152,20 @@ static const struct cmd pipectl_cmds[] = {
 	  "order in which the eager runner would run the tasks, and exits 0.\n"
 	  "Otherwise prints every error found, one per line, as\n"
 	  "FILE:LINE:COL: message, and exits 2.\n" },
-	{ "graph", cmd_graph, "FILE",
+	{ "graph", cmd_graph, "FILE|ID",
 	  "print the task graph in Graphviz DOT",
-	  "Print the task graph of a pipeline file in Graphviz DOT, one node\n"
-	  "per task and one edge per parent -> child.  Tasks with an iterator\n"
-	  "are drawn as stacks and labelled with their item count or\n"
-	  "\"iterate_command\".  Render with: pipectl graph FILE | dot -Tsvg\n"
-	  "Exits 2 with every error when the file is not valid.\n" },
+	  "Print the task graph in Graphviz DOT, one node per task and one\n"
+	  "edge per parent -> child.\n"
+	  "\n"
+	  "For a pipeline FILE (checked offline), tasks with an iterator are\n"
+	  "drawn as stacks and labelled with their item count or\n"
+	  "\"iterate_command\"; exits 2 with every error when the file is not\n"
+	  "valid.  For an execution ID (asked of the daemon), each pipeline\n"
+	  "result is a cluster and each task is filled with the colour of its\n"
+	  "status: green DONE, blue RUNNING, yellow CANCELLED, red failed,\n"
+	  "white PENDING; exits 4 when there is no such execution.\n"
+	  "\n"
+	  "Render with: pipectl graph FILE | dot -Tsvg > graph.svg\n" },
 };
 #define PIPECTL_NCMDS	(sizeof pipectl_cmds / sizeof pipectl_cmds[0])
 
