@@ -214,7 +214,6 @@ static int
 run_submit(struct pipectl *ctl, const struct run_opts *o, struct node *doc,
     struct node *input)
 {
-	const struct node	*exec;
 	struct node		*req, *reply;
 	struct conn		*conn;
 	char			*cwd;
@@ -242,24 +241,42 @@ run_submit(struct pipectl *ctl, const struct run_opts *o, struct node *doc,
 		    "execution id");
 	node_free(reply);
 	reply = NULL;
-	if (o->json && !o->wait)
+	rc = run_report(ctl, conn, id, o->wait, o->json);
+out:
+	node_free(reply);
+	conn_free(conn);
+	return rc;
+}
+
+/*
+ * A new execution's id is known: print it (or {"id": N}); with wait,
+ * follow it to the end and print its final state (exactly show --json's
+ * with json).  Shared by run and retry.
+ */
+int
+run_report(struct pipectl *ctl, struct conn *conn, int64_t id, bool wait,
+    bool json)
+{
+	const struct node	*exec;
+	struct node		*reply = NULL;
+	int			 rc;
+
+	if (json && !wait)
 		printf("{\"id\": %" PRId64 "}\n", id);
-	else if (!o->json)
+	else if (!json)
 		printf("%" PRId64 "\n", id);
 	fflush(stdout);
-	if (!o->wait)
-		goto out;
-	if ((rc = run_follow(ctl, conn, id, o->json)) != EXIT_OK ||
+	if (!wait)
+		return EXIT_OK;
+	if ((rc = run_follow(ctl, conn, id, json)) != EXIT_OK ||
 	    (rc = show_fetch(conn, id, &reply, &exec)) != EXIT_OK)
-		goto out;
-	if (o->json)
+		return rc;
+	if (json)
 		show_json(stdout, exec);
 	else
 		render_show(stdout, exec, ctl->color);
 	rc = wait_exit_status(exec);
-out:
 	node_free(reply);
-	conn_free(conn);
 	return rc;
 }
 

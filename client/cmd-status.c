@@ -44,6 +44,46 @@ status_line(const struct node *r, const char *key, const char *label)
 	}
 }
 
+/* The journal: where, how big, how synced, and damage found at start. */
+static void
+status_journal(const struct node *j)
+{
+	const struct node	*dmg, *one;
+	int64_t			 bytes = 0, segs = 0, seq = 0, start, end;
+	bool			 torn = false;
+	size_t			 i;
+
+	if (j == NULL)
+		return;
+	proto_get_int(j, "bytes", &bytes);
+	proto_get_int(j, "segments", &segs);
+	proto_get_int(j, "last_seq", &seq);
+	printf("%-12s %s, %lld bytes in %lld segment%s, %lld records, "
+	    "sync %s\n", "journal", proto_get_str(j, "dir") ?
+	    proto_get_str(j, "dir") : "?", (long long)bytes, (long long)segs,
+	    segs == 1 ? "" : "s", (long long)seq, proto_get_str(j, "sync") ?
+	    proto_get_str(j, "sync") : "?");
+	if (proto_get_str(j, "error") != NULL)
+		printf("%-12s UNAVAILABLE: %s\n", "", proto_get_str(j,
+		    "error"));
+	if ((dmg = proto_get(j, "damage_at_start")) == NULL ||
+	    dmg->type != NODE_SEQ || dmg->nkids == 0) {
+		printf("%-12s no damage found at start\n", "");
+		return;
+	}
+	for (i = 0; i < dmg->nkids; i++) {
+		one = node_item(dmg, i);
+		start = end = 0;
+		proto_get_int(one, "start", &start);
+		proto_get_int(one, "end", &end);
+		proto_get_bool(one, "torn", &torn);
+		printf("%-12s %s at start: %s bytes %lld-%lld: %s\n", "",
+		    torn ? "torn tail cut" : "DAMAGE", proto_get_str(one,
+		    "file"), (long long)start, (long long)end,
+		    proto_get_str(one, "what"));
+	}
+}
+
 /* pipectl status [--json] */
 int
 cmd_status(struct pipectl *ctl, int argc, char **argv)
@@ -99,6 +139,7 @@ cmd_status(struct pipectl *ctl, int argc, char **argv)
 		status_line(reply, "executions", "executions");
 		status_line(reply, "unfinished", "unfinished");
 		status_line(reply, "connections", "connections");
+		status_journal(proto_get(reply, "journal"));
 	}
 	node_free(reply);
 	conn_free(conn);

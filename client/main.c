@@ -132,6 +132,36 @@ static const struct cmd pipectl_cmds[] = {
 	  "\n"
 	  "Exit status: 0 success; 2 usage error; 3 cannot reach the daemon;\n"
 	  "4 no such execution, or not yours.\n" },
+	{ "retry", cmd_retry, "ID [--wait] [--json]",
+	  "run an execution again, skipping what succeeded",
+	  "Start a new execution of the same definition and input as ID (which\n"
+	  "must be final).  Every task result that ended DONE in ID is carried\n"
+	  "over as DONE, with a message naming ID, and only the rest runs;\n"
+	  "items an iterator command printed are reused, so results line up.\n"
+	  "The new execution belongs to you; show of each links the other\n"
+	  "(retry_of, retried_by).  Prints the new id.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --wait  follow it to the end, as run --wait does\n"
+	  "  --json  {\"id\": N}, or with --wait the final show --json object\n"
+	  "\n"
+	  "Exit status: 0 submitted (with --wait: ended DONE); 1 ended\n"
+	  "otherwise, or ID is not final yet; 3 cannot reach the daemon; 4 no\n"
+	  "such execution, or not yours.\n" },
+	{ "gc", cmd_gc, "[--older-than DUR]",
+	  "remove old executions now",
+	  "Apply the retention now: remove finished executions that completed\n"
+	  "more than the daemon's retention_days ago (or DUR ago), and the\n"
+	  "oldest finished ones beyond its max_executions, with their output\n"
+	  "logs.  The journal is compacted into a snapshot of what is kept.\n"
+	  "Unfinished executions are never removed.  For administrators.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --older-than DUR  remove those completed more than DUR ago\n"
+	  "                    (250ms, 30s, 5m, 2h, 7d, 1d12h)\n"
+	  "\n"
+	  "Exit status: 0 success; 1 the journal could not be compacted; 3\n"
+	  "cannot reach the daemon; 4 not permitted.\n" },
 	{ "status", cmd_status, "[--json]",
 	  "show what the daemon is doing",
 	  "Show the daemon's version, pid and uptime, where its socket and\n"

@@ -39,6 +39,9 @@ int	cmd_cancel(struct pipectl *, int, char **);
 int	cmd_wait(struct pipectl *, int, char **);
 int	cmd_watch(struct pipectl *, int, char **);
 int	cmd_status(struct pipectl *, int, char **);
+int	cmd_retry(struct pipectl *, int, char **);
+int	cmd_gc(struct pipectl *, int, char **);
+
 
 struct node;
 struct pipeline;
@@ -60,6 +63,10 @@ void		 conn_catch_interrupt(void);
 __attribute__((noreturn)) void conn_interrupt_exit(int64_t execution);
 __attribute__((noreturn)) void conn_fail(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
+
+/* cmd-run.c: print and follow a new execution, for run and retry. */
+int	run_report(struct pipectl *, struct conn *, int64_t id, bool wait,
+	    bool json);
 
 /* cmd-watch.c: following a watch stream, for run --wait and wait too. */
 enum watch_next {

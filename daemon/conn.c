@@ -37,6 +37,7 @@ struct conn {
 	int			 busy;		/* inside a callback */
 	void			*stream;
 	void			(*stream_free)(void *);
+	uint64_t		 serial;	/* to find it again later */
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -132,9 +133,11 @@ struct conn *
 conn_new(struct daemon *d, int fd, const struct peer *peer)
 {
 	struct conn	*c;
+	static uint64_t	 serial;
 
 	c = xcalloc(1, sizeof *c);
 	c->d = d;
+	c->serial = ++serial;
 	c->peer = *peer;
 	c->peer.user = xstrdup(peer->user);
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -241,6 +244,25 @@ conn_close_after_write(struct conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_free(c);
+}
+
+/* A number that names the connection while it lives. */
+uint64_t
+conn_serial(const struct conn *c)
+{
+	return c->serial;
+}
+
+/* The live connection with this serial, or NULL once it went. */
+struct conn *
+conn_find(struct daemon *d, uint64_t serial)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &d->conns, entry)
+		if (c->serial == serial && !c->dead)
+			return c;
+	return NULL;
 }
 
 /* Who the client is. */

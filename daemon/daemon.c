@@ -37,7 +37,9 @@ daemon_usage(FILE *f)
 	    "usage: pipelined [--foreground] [--socket PATH] [--state-dir DIR]\n"
 	    "                 [--runner NAME] [--max-parallel N]\n"
 	    "                 [--queue NAME=N]... [--max-frame BYTES]\n"
-	    "                 [--log-level LEVEL]\n"
+	    "                 [--journal-sync MODE] [--retention-days N]\n"
+	    "                 [--max-executions N] [--log-level LEVEL]\n"
+	    "       pipelined --verify [--state-dir DIR]\n"
 	    "       pipelined --help | --version\n"
 	    "\n"
 	    "Run pipelines submitted with pipectl over a Unix socket.\n"
@@ -57,10 +59,23 @@ daemon_usage(FILE *f)
 	    "  -q, --queue NAME=N   at most N running task results of queue NAME\n"
 	    "      --max-frame N    largest request accepted, in bytes (default\n"
 	    "                       16M)\n"
+	    "      --journal-sync M batch (default: one fdatasync per event loop\n"
+	    "                       turn for everything written in it), always\n"
+	    "                       (one per record) or off (never)\n"
+	    "      --retention-days N  finished executions older than this go\n"
+	    "                       (default 30; checked hourly and by pipectl gc)\n"
+	    "      --max-executions N  keep at most N executions (default: no\n"
+	    "                       limit); the oldest finished ones go first\n"
+	    "      --verify         read the journal of the state directory\n"
+	    "                       without changing it, report what it holds\n"
+	    "                       and any damage; exit 1 when damaged\n"
 	    "  -l, --log-level L    debug, info (default), warning or error\n"
 	    "\n"
 	    "Signals: SIGTERM and SIGINT stop it (running tasks are cancelled:\n"
-	    "SIGTERM, then SIGKILL after their kill_grace); SIGHUP reloads.\n");
+	    "SIGTERM, then SIGKILL after their kill_grace); SIGHUP reloads.\n"
+	    "\n"
+	    "Exit status: 0 stopped in order; 1 failed to start; 2 usage error;\n"
+	    "100 another pipelined holds the state directory.\n");
 }
 
 /* Default socket and state directory for root and for other users. */
@@ -98,6 +113,8 @@ daemon_defaults(struct options *o)
 	}
 	if (o->max_frame == 0)
 		o->max_frame = PROTO_MAX_FRAME;
+	if (o->retention_days == 0)
+		o->retention_days = 30;
 }
 
 static int
@@ -133,6 +150,10 @@ daemon_parse(struct options *o, int argc, char **argv)
 		{ "queue", required_argument, NULL, 'q' },
 		{ "max-frame", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "journal-sync", required_argument, NULL, 'J' },
+		{ "retention-days", required_argument, NULL, 'R' },
+		{ "max-executions", required_argument, NULL, 'M' },
+		{ "verify", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -187,6 +208,37 @@ daemon_parse(struct options *o, int argc, char **argv)
 				return -1;
 			}
 			o->max_frame = n;
+			break;
+		case 'J':
+			if (journal_sync_from_name(optarg, &o->journal_sync) ==
+			    -1) {
+				fprintf(stderr, "pipelined: --journal-sync is "
+				    "batch, always or off\n");
+				return -1;
+			}
+			break;
+		case 'R':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || n == 0 || n > 36500) {
+				fprintf(stderr, "pipelined: --retention-days "
+				    "must be 1 to 36500\n");
+				return -1;
+			}
+			o->retention_days = (unsigned)n;
+			break;
+		case 'M':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0') {
+				fprintf(stderr, "pipelined: --max-executions "
+				    "must be a number (0: no limit)\n");
+				return -1;
+			}
+			o->max_executions = n;
+			break;
+		case 'v':
+			o->verify = true;
 			break;
 		case 'l':
 			if (log_level_from_name(optarg, &lvl) == -1) {
@@ -407,6 +459,7 @@ daemon_free(struct daemon *d)
 	while ((c = TAILQ_FIRST(&d->conns)) != NULL)
 		conn_free(c);
 	control_close(d);
+	store_close(d);
 	runner_shutdown();
 	history_free(d->hist);
 	reporter_free(d->rep);
@@ -437,6 +490,7 @@ daemon_main(int argc, char **argv)
 	enum log_level		 lvl = LOG_LEVEL_INFO;
 	char			*err = NULL;
 	const char		*lang;
+	int			 rc_open;
 
 	d = xcalloc(1, sizeof *d);
 	daemon_g = d;
@@ -446,6 +500,8 @@ daemon_main(int argc, char **argv)
 	if (daemon_parse(&d->opts, argc, argv) == -1)
 		return 2;
 	daemon_defaults(&d->opts);
+	if (d->opts.verify)
+		return store_verify(d->opts.state_dir);
 	if (d->opts.log_level != NULL)
 		log_level_from_name(d->opts.log_level, &lvl);
 	log_init("pipelined", lvl, getenv("JOURNAL_STREAM") != NULL);
@@ -460,11 +516,19 @@ daemon_main(int argc, char **argv)
 		daemon_detach(d);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	/* Three levels: the journal's commit runs after everything else. */
+	event_base_priority_init(d->base, 3);
 	d->hist = history_new();
 	d->rep = reporter_new();
-	reporter_add_sink(d->rep, history_record_cb, d->hist);
-	reporter_add_sink(d->rep, stream_change_cb, d);
-	reporter_add_sink(d->rep, daemon_stop_sink_cb, d);
+	reporter_add_sink(d->rep, history_record_cb, history_items_cb, d->hist);
+	reporter_add_sink(d->rep, stream_change_cb, NULL, d);
+	reporter_add_sink(d->rep, daemon_stop_sink_cb, NULL, d);
+	/* First, so that a second daemon on this state touches nothing. */
+	if ((rc_open = store_open(d, &err)) != 0) {
+		log_warnx("%s", err);
+		free(err);
+		return rc_open;
+	}
 	d->cgroots = cgroup_root_open(NULL, daemon_instance(d->opts.state_dir));
 	if (d->cgroots != NULL)
 		log_info("tasks get cgroups under %s",
@@ -479,12 +543,15 @@ daemon_main(int argc, char **argv)
 	rc.max_parallel = d->opts.max_parallel;
 	rc.queue_limit = daemon_queue_limit;
 	rc.cgroots = d->cgroots;
+	store_runner_config(d, &rc);
 	runner_init(&rc);
 	if (runner_find(d->opts.runner) == NULL) {
 		log_warnx("unknown runner '%s' (known: local, eager)",
 		    d->opts.runner);
 		return 2;
 	}
+	store_resume(d);
+	store_start_gc(d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, daemon_signal_cb, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, daemon_signal_cb, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, daemon_signal_cb, d);

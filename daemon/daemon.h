@@ -2,7 +2,7 @@
  * pipelined: the daemon's shared state and the interfaces between its
  * parts: daemon.c (start-up, signals, shutdown), control.c (the listening
  * socket), conn.c (one client), dispatch.c (the operations), stream.c
- * (watch and logs streams).
+ * (watch and logs streams), store.c (the journal, restarts, retention).
  */
 #ifndef PL_DAEMON_H
 #define PL_DAEMON_H
@@ -13,6 +13,8 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "journal.h"
+#include "jscan.h"
 #include "proto.h"
 
 struct cgroup_root;
@@ -24,6 +26,7 @@ struct history;
 struct node;
 struct reporter;
 struct result;
+struct runner_config;
 
 #define DAEMON_MAX_CONNS	1024		/* open client connections */
 #define DAEMON_READ_TIMEOUT	10		/* s to finish a started frame */
@@ -44,6 +47,10 @@ struct options {
 	struct queue_limit *queues;
 	size_t		 nqueues;
 	size_t		 max_frame;
+	enum journal_sync journal_sync;
+	unsigned	 retention_days;
+	size_t		 max_executions;	/* 0: no limit */
+	bool		 verify;
 };
 
 /* What a client is: taken from SO_PEERCRED at accept, never from requests. */
@@ -76,6 +83,11 @@ struct daemon {
 	struct event		*stop_timer;
 	char			*lang;
 	int			 ready_fd;	/* tells the parent we listen */
+	struct journal		*journal;
+	struct jscan		 scan;		/* what the start-up read found */
+	struct event		*gc_timer;
+	uint64_t		*gc_gone;	/* sorted ids gc is removing */
+	size_t			 gc_ngone;
 };
 
 extern struct daemon	*daemon_g;
@@ -97,10 +109,21 @@ void	 conn_send_error(struct conn *, int64_t id, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 conn_close_after_write(struct conn *);
 const struct peer *conn_peer(const struct conn *);
+uint64_t conn_serial(const struct conn *);
+struct conn *conn_find(struct daemon *, uint64_t serial);
 size_t	 conn_output_pending(const struct conn *);
 struct daemon *conn_daemon(const struct conn *);
 void	 conn_set_stream(struct conn *, void *, void (*)(void *));
 void	*conn_stream(const struct conn *);
+
+/* store.c: the journal and retention */
+int	 store_open(struct daemon *, char **err);
+void	 store_resume(struct daemon *);
+long	 store_gc(struct daemon *, int64_t before_us, char **err);
+void	 store_start_gc(struct daemon *);
+void	 store_runner_config(struct daemon *, struct runner_config *);
+void	 store_close(struct daemon *);
+int	 store_verify(const char *state_dir);
 
 /* dispatch.c */
 void	 dispatch(struct conn *, const struct node *req);
@@ -110,5 +133,6 @@ bool	 dispatch_may_see(const struct peer *, const struct execution *);
 void	 stream_watch(struct conn *, int64_t id, struct execution *filter);
 void	 stream_logs(struct conn *, int64_t id, struct result *, bool follow);
 void	 stream_change_cb(struct result *, void *arg);
+void	 stream_forget(struct execution *);
 
 #endif

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "diag.h"
 #include "history.h"
+#include "journal.h"
 #include "load.h"
 #include "log.h"
 #include "node.h"
@@ -24,6 +25,7 @@
 #include "proto.h"
 #include "reporter.h"
 #include "result.h"
+#include "retry.h"
 #include "runner.h"
 #include "timefmt.h"
 #include "view.h"
@@ -170,6 +172,90 @@ dispatch_check_input(struct conn *c, int64_t id, const struct node *input)
 	return 0;
 }
 
+/* A submission (or retry) waiting for its creation record to be durable. */
+struct dispatch_pending {
+	struct daemon	*d;
+	uint64_t	 conn;
+	int64_t		 id;
+	uint64_t	 exec;
+};
+
+/*
+ * The creation record is durable (ok): acknowledge, then run.  It could
+ * not be written: the execution never was; say so and forget it.
+ */
+static void
+dispatch_created_cb(bool ok, void *arg)
+{
+	struct dispatch_pending	*dp = arg;
+	struct daemon		*d = dp->d;
+	struct execution	*e = history_get(d->hist, dp->exec);
+	struct conn		*c = conn_find(d, dp->conn);
+	struct runner		*run;
+	struct node		*r;
+	char			*err = NULL;
+
+	if (!ok || e == NULL) {
+		journal_forget(d->journal, dp->exec);
+		if (e != NULL) {
+			stream_forget(e);
+			history_remove(d->hist, dp->exec);
+		}
+		if (c != NULL)
+			conn_send_error(c, dp->id, "journal_unavailable",
+			    "the journal cannot be written; nothing was "
+			    "submitted");
+		free(dp);
+		return;
+	}
+	if (c != NULL) {
+		r = proto_reply_ok(dp->id);
+		node_map_set_str(r, "execution", node_new_int((int64_t)e->id));
+		dispatch_reply(c, r);
+	}
+	free(dp);
+	if ((run = runner_find(e->runner)) != NULL &&
+	    run->ops->start_runner(run->state, e, d->rep, &err) != 0) {
+		if (!result_is_final(&e->r))
+			result_set(&e->r, STATUS_CONFIG_ERROR, err != NULL ? err :
+			    "the runner refused it", timefmt_now_us());
+		free(err);
+	}
+}
+
+/* Answer and start e once its creation is durable. */
+static void
+dispatch_when_created(struct conn *c, int64_t id, struct execution *e)
+{
+	struct dispatch_pending	*dp;
+
+	dp = xmalloc(sizeof *dp);
+	dp->d = conn_daemon(c);
+	dp->conn = conn_serial(c);
+	dp->id = id;
+	dp->exec = e->id;
+	journal_when_durable(dp->d->journal, dispatch_created_cb, dp);
+}
+
+/* Refuse to create anything while the journal cannot be written. */
+static int
+dispatch_can_create(struct conn *c, int64_t id)
+{
+	struct daemon	*d = conn_daemon(c);
+
+	if (d->stopping) {
+		conn_send_error(c, id, "unavailable", "pipelined is stopping");
+		return -1;
+	}
+	if (!journal_available(d->journal)) {
+		conn_send_error(c, id, "journal_unavailable", "the journal "
+		    "cannot be written: nothing can be submitted until it "
+		    "can");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 {
@@ -179,15 +265,11 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	const char		*cwd, *source, *rname;
 	struct pipeline		*p;
 	struct execution	*e;
-	struct runner		*run;
 	struct diag		*dg;
-	struct node		*r;
-	char			*err = NULL, *msg;
+	char			*msg;
 
-	if (d->stopping) {
-		conn_send_error(c, id, "unavailable", "pipelined is stopping");
+	if (dispatch_can_create(c, id) == -1)
 		return;
-	}
 	doc = proto_get(req, "pipeline");
 	cwd = proto_get_str(req, "cwd");
 	input = proto_get(req, "input");
@@ -214,14 +296,13 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	diag_free(dg);
 	if ((rname = proto_get_str(req, "runner")) == NULL)
 		rname = p->runner != NULL ? p->runner : d->opts.runner;
-	if ((run = runner_find(rname)) == NULL) {
+	if (runner_find(rname) == NULL) {
 		conn_send_error(c, id, "unknown_runner", "no runner named '%s'",
 		    rname);
 		pipeline_free(p);
 		return;
 	}
-	e = execution_new(history_next_id(d->hist), p, reporter_change_cb,
-	    d->rep);
+	e = execution_new(history_next_id(d->hist), p, NULL, NULL);
 	e->owned_def = p;
 	e->doc = node_copy(doc);
 	e->input = input != NULL ? node_copy(input) : node_new(NODE_MAP);
@@ -232,20 +313,73 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	e->runner = xstrdup(rname);
 	e->submitted_us = timefmt_now_us();
 	history_add(d->hist, e);
+	reporter_attach(d->rep, e);
 	msg = xprintf("submitted by %s", peer->user);
 	result_note(&e->r, msg);
 	free(msg);
 	log_info("execution %llu: %s submitted by %s, runner %s",
 	    (unsigned long long)e->id, p->name, peer->user, rname);
-	r = proto_reply_ok(id);
-	node_map_set_str(r, "execution", node_new_int((int64_t)e->id));
-	dispatch_reply(c, r);
-	if (run->ops->start_runner(run->state, e, d->rep, &err) != 0) {
-		if (!result_is_final(&e->r))
-			result_set(&e->r, STATUS_CONFIG_ERROR, err != NULL ? err :
-			    "the runner refused it", timefmt_now_us());
-		free(err);
+	dispatch_when_created(c, id, e);
+}
+
+static void
+dispatch_retry(struct conn *c, const struct node *req, int64_t id)
+{
+	struct daemon		*d = conn_daemon(c);
+	const struct peer	*peer = conn_peer(c);
+	struct execution	*orig, *e;
+	char			*err = NULL;
+
+	if ((orig = dispatch_execution(c, req, id)) == NULL ||
+	    dispatch_can_create(c, id) == -1)
+		return;
+	if (!result_is_final(&orig->r)) {
+		conn_send_error(c, id, "not_final", "execution %llu is still "
+		    "%s: wait for it, or cancel it first",
+		    (unsigned long long)orig->id, status_name(orig->r.status));
+		return;
 	}
+	if ((e = retry_new(d->hist, d->rep, orig, peer->uid, peer->gid,
+	    peer->user, &err)) == NULL) {
+		conn_send_error(c, id, "invalid", "execution %llu cannot be "
+		    "retried: %s", (unsigned long long)orig->id, err);
+		free(err);
+		return;
+	}
+	log_info("execution %llu: retry of %llu by %s",
+	    (unsigned long long)e->id, (unsigned long long)orig->id,
+	    peer->user);
+	dispatch_when_created(c, id, e);
+}
+
+static void
+dispatch_gc(struct conn *c, const struct node *req, int64_t id)
+{
+	struct daemon	*d = conn_daemon(c);
+	struct node	*r;
+	int64_t		 older = 0;
+	long		 n;
+	char		*err = NULL;
+
+	if (!conn_peer(c)->admin) {
+		conn_send_error(c, id, "forbidden", "gc is for administrators");
+		return;
+	}
+	if (proto_get(req, "older_than") != NULL &&
+	    (proto_get_int(req, "older_than", &older) == -1 || older < 0)) {
+		conn_send_error(c, id, "bad_request",
+		    "older_than must be a number of microseconds");
+		return;
+	}
+	n = store_gc(d, older > 0 ? timefmt_now_us() - older : 0, &err);
+	if (n == -1) {
+		conn_send_error(c, id, "journal_unavailable", "%s", err);
+		free(err);
+		return;
+	}
+	r = proto_reply_ok(id);
+	node_map_set_str(r, "removed", node_new_int(n));
+	dispatch_reply(c, r);
 }
 
 static void
@@ -365,6 +499,50 @@ dispatch_watch(struct conn *c, const struct node *req, int64_t id)
 	stream_watch(c, id, e);
 }
 
+/* The journal part of "status": size, segments, damage found at start. */
+static void
+dispatch_journal_status(struct daemon *d, struct node *r)
+{
+	struct journal_stats	 st;
+	struct node		*j, *dmg, *one;
+	const struct jdamage	*dm;
+	size_t			 i;
+
+	journal_stats(d->journal, &st);
+	j = node_new(NODE_MAP);
+	node_map_set_str(j, "dir", node_new_str(journal_dir(d->journal),
+	    strlen(journal_dir(d->journal))));
+	node_map_set_str(j, "sync", node_new_str(journal_sync_name(
+	    d->opts.journal_sync), strlen(journal_sync_name(
+	    d->opts.journal_sync))));
+	node_map_set_str(j, "bytes", node_new_int((int64_t)st.bytes));
+	node_map_set_str(j, "segments", node_new_int(st.segments));
+	node_map_set_str(j, "last_seq", node_new_int((int64_t)st.last_seq));
+	node_map_set_str(j, "records_written",
+	    node_new_int((int64_t)st.records_written));
+	node_map_set_str(j, "commits", node_new_int((int64_t)st.commits));
+	node_map_set_str(j, "syncs", node_new_int((int64_t)st.syncs));
+	node_map_set_str(j, "available", node_new_bool(st.error == NULL));
+	if (st.error != NULL)
+		node_map_set_str(j, "error", node_new_str(st.error,
+		    strlen(st.error)));
+	dmg = node_new(NODE_SEQ);
+	for (i = 0; i < d->scan.ndamage; i++) {
+		dm = &d->scan.damage[i];
+		one = node_new(NODE_MAP);
+		node_map_set_str(one, "file", node_new_str(dm->file,
+		    strlen(dm->file)));
+		node_map_set_str(one, "start", node_new_int((int64_t)dm->start));
+		node_map_set_str(one, "end", node_new_int((int64_t)dm->end));
+		node_map_set_str(one, "what", node_new_str(dm->what,
+		    strlen(dm->what)));
+		node_map_set_str(one, "torn", node_new_bool(dm->torn));
+		node_append(dmg, one);
+	}
+	node_map_set_str(j, "damage_at_start", dmg);
+	node_map_set_str(r, "journal", j);
+}
+
 static void
 dispatch_status(struct conn *c, const struct node *req, int64_t id)
 {
@@ -407,6 +585,7 @@ dispatch_status(struct conn *c, const struct node *req, int64_t id)
 	node_map_set_str(r, "unfinished", node_new_int((int64_t)unfinished));
 	node_map_set_str(r, "connections", node_new_int(d->nconns));
 	node_map_set_str(r, "runners", names);
+	dispatch_journal_status(d, r);
 	dispatch_reply(c, r);
 }
 
@@ -423,6 +602,8 @@ static const struct {
 	{ "watch", dispatch_watch },
 	{ "status", dispatch_status },
 	{ "stats", dispatch_status },
+	{ "retry", dispatch_retry },
+	{ "gc", dispatch_gc },
 };
 
 /* Check the envelope of a request and run its operation. */

@@ -46,7 +46,10 @@ struct logs {
 	int			 fd;
 	char			*path;
 	struct event		*timer;
+	TAILQ_ENTRY(logs)	 entry;
 };
+TAILQ_HEAD(logses, logs);
+static struct logses	 stream_logses = TAILQ_HEAD_INITIALIZER(stream_logses);
 
 static struct node *
 stream_status(const struct result *r)
@@ -136,6 +139,7 @@ stream_logs_free(void *arg)
 {
 	struct logs	*l = arg;
 
+	TAILQ_REMOVE(&stream_logses, l, entry);
 	if (l->timer != NULL)
 		event_free(l->timer);
 	if (l->fd != -1)
@@ -224,6 +228,38 @@ stream_logs(struct conn *c, int64_t id, struct result *r, bool follow)
 	l->fd = -1;
 	l->path = outlog_path(conn_daemon(c)->opts.state_dir, l->tr);
 	l->timer = evtimer_new(conn_daemon(c)->base, stream_logs_cb, l);
+	TAILQ_INSERT_TAIL(&stream_logses, l, entry);
 	conn_set_stream(c, l, stream_logs_free);
 	stream_logs_cb(-1, 0, l);
+}
+
+/* An execution goes away (gc): end every stream that follows it. */
+void
+stream_forget(struct execution *e)
+{
+	struct watch	*w, *wn;
+	struct logs	*l, *ln;
+	struct conn	*c;
+	int64_t		 id;
+
+	if (e == NULL)
+		return;
+	TAILQ_FOREACH_SAFE(w, &stream_watches, entry, wn) {
+		if (w->filter != e)
+			continue;
+		c = w->c;
+		id = w->id;
+		conn_set_stream(c, NULL, NULL);
+		conn_send_error(c, id, "not_found", "execution %llu was "
+		    "removed", (unsigned long long)e->id);
+	}
+	TAILQ_FOREACH_SAFE(l, &stream_logses, entry, ln) {
+		if (l->tr->r.exec != e)
+			continue;
+		c = l->c;
+		id = l->id;
+		conn_set_stream(c, NULL, NULL);
+		conn_send_error(c, id, "not_found", "execution %llu was "
+		    "removed", (unsigned long long)e->id);
+	}
 }

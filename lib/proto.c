@@ -562,20 +562,17 @@ proto_pack_one(msgpack_packer *pk, const struct node *n)
 }
 
 /*
- * Append msg as one frame.  Values are packed in pre-order from an explicit
- * stack, so a deep value cannot exhaust the C stack.
+ * Append the msgpack form of a value to out (no frame header).  The tree
+ * is walked with an explicit stack, so a deep value cannot exhaust the C
+ * stack.
  */
 void
-proto_encode(struct buf *out, const struct node *msg)
+proto_pack(struct buf *out, const struct node *msg)
 {
 	msgpack_packer		  pk;
 	const struct node	**stack, *n;
-	size_t			  sp = 0, cap = 16, start, body, i;
-	uint8_t			  hdr[PROTO_HEADER] = { 0 };
-	uint8_t			 *h;
+	size_t			  sp = 0, cap = 16, i;
 
-	start = out->len;
-	buf_add(out, hdr, sizeof hdr);	/* the length comes at the end */
 	msgpack_packer_init(&pk, out, proto_write_cb);
 	stack = xreallocarray(NULL, cap, sizeof *stack);
 	stack[sp++] = msg;
@@ -593,6 +590,19 @@ proto_encode(struct buf *out, const struct node *msg)
 			stack[sp++] = n->kids[i - 1];
 	}
 	free(stack);
+}
+
+/* Append msg as one frame: the 4-byte big-endian length, then msgpack. */
+void
+proto_encode(struct buf *out, const struct node *msg)
+{
+	uint8_t	 hdr[PROTO_HEADER] = { 0 };
+	uint8_t	*h;
+	size_t	 start, body;
+
+	start = out->len;
+	buf_add(out, hdr, sizeof hdr);	/* the length comes at the end */
+	proto_pack(out, msg);
 	body = out->len - start - PROTO_HEADER;
 	if (body > UINT32_MAX)
 		fatalx("proto_encode: message of %zu bytes", body);

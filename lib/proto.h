@@ -55,6 +55,8 @@ struct node *proto_decode(const uint8_t *body, size_t len,
 
 /* Append msg as one frame (header and msgpack body) to out. */
 void	 proto_encode(struct buf *out, const struct node *msg);
+/* Append only the msgpack form of a value (journal payloads). */
+void	 proto_pack(struct buf *out, const struct node *);
 
 /* Field readers for decoded messages (NULL / -1 when absent or mistyped). */
 const struct node *proto_get(const struct node *msg, const char *key);

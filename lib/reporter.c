@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "reporter.h"
+#include "result.h"
 #include "xmalloc.h"
 
 struct reporter_sink {
 	reporter_sink_cb	 cb;
+	reporter_items_fn	 items;
 	void			*arg;
 };
 
@@ -40,10 +42,12 @@ reporter_free(struct reporter *rp)
 
 /* Add a sink; sinks see changes in the order they were added. */
 void
-reporter_add_sink(struct reporter *rp, reporter_sink_cb cb, void *arg)
+reporter_add_sink(struct reporter *rp, reporter_sink_cb cb,
+    reporter_items_fn items, void *arg)
 {
 	rp->v = xreallocarray(rp->v, rp->n + 1, sizeof *rp->v);
 	rp->v[rp->n].cb = cb;
+	rp->v[rp->n].items = items;
 	rp->v[rp->n].arg = arg;
 	rp->n++;
 }
@@ -74,6 +78,27 @@ reporter_change_cb(struct result *r, void *arg)
 	rp->count++;
 	for (i = 0; i < rp->n; i++)
 		rp->v[i].cb(r, rp->v[i].arg);
+}
+
+/* Pass iterator items to every sink that wants them. */
+void
+reporter_items_cb(struct result *parent, const struct node *items, void *arg)
+{
+	struct reporter	*rp = arg;
+	size_t		 i;
+
+	for (i = 0; i < rp->n; i++)
+		if (rp->v[i].items != NULL)
+			rp->v[i].items(parent, items, rp->v[i].arg);
+}
+
+/* Make an execution report through rp. */
+void
+reporter_attach(struct reporter *rp, struct execution *e)
+{
+	e->change_cb = reporter_change_cb;
+	e->items_cb = reporter_items_cb;
+	e->change_arg = rp;
 }
 
 /* How many changes went through. */

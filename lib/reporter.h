@@ -6,18 +6,28 @@
 #ifndef PL_REPORTER_H
 #define PL_REPORTER_H
 
+struct execution;
+struct node;
 struct result;
 struct reporter;
 
 typedef void (*reporter_sink_cb)(struct result *, void *arg);
+typedef void (*reporter_items_fn)(struct result *, const struct node *,
+    void *arg);
 
 struct reporter	*reporter_new(void);
 void		 reporter_free(struct reporter *);
-void		 reporter_add_sink(struct reporter *, reporter_sink_cb, void *);
+/* A sink sees every change, and (items_cb, may be NULL) iterator items. */
+void		 reporter_add_sink(struct reporter *, reporter_sink_cb,
+		    reporter_items_fn, void *);
 void		 reporter_remove_sink(struct reporter *, reporter_sink_cb,
 		    void *);
-/* The result_change_cb to install on executions (arg: the reporter). */
+/* The callbacks to install on executions (arg: the reporter). */
 void		 reporter_change_cb(struct result *, void *arg);
+void		 reporter_items_cb(struct result *, const struct node *,
+		    void *arg);
+/* Install the reporter's callbacks on an execution. */
+void		 reporter_attach(struct reporter *, struct execution *);
 /* Changes reported so far. */
 unsigned long long reporter_count(const struct reporter *);
 

@@ -93,8 +93,8 @@ execution_free(struct execution *e)
 
 /*
  * Add the next pipeline result (object: its iterator item, or NULL) with a
- * task execution per task; a task without iterator or with a static list
- * gets its task results now and is sealed.
+ * task execution per task; a task without iterator or with a non-empty
+ * static list gets its task results now and is sealed.
  */
 struct pipeline_result *
 execution_add_result(struct execution *e, const struct node *object,
@@ -128,13 +128,62 @@ execution_add_result(struct execution *e, const struct node *object,
 	e->results = xreallocarray(e->results, e->nresults + 1,
 	    sizeof *e->results);
 	e->results[e->nresults++] = pr;
-	/* An empty static list finishes its task execution at once. */
+	/*
+	 * Seal what is complete.  An empty static list stays open: it ends
+	 * DONE when its turn comes (the walker seals it then), and is
+	 * cancelled like any task if a parent fails first.
+	 */
 	for (i = 0; i < e->def->ntasks; i++)
-		if (e->def->tasks[i].iterate_command == NULL)
+		if (pr->tasks[i].ninst > 0)
 			result_seal(&pr->tasks[i].r, now_us);
 	pr->r.sealed = true;
 	result_try_finish(&pr->r, now_us);
 	return pr;
+}
+
+/*
+ * Add what a definition gives at once: one pipeline result per item of a
+ * static pipeline iterator (or one without iterator), then seal.  An
+ * iterator command's items come later, through execution_add_items().
+ */
+void
+execution_add_static(struct execution *e, int64_t now_us)
+{
+	const struct node	*items = e->def->iterate;
+	size_t			 i;
+
+	if (e->def->iterate_command != NULL)
+		return;
+	if (items == NULL)
+		execution_add_result(e, NULL, now_us);
+	else
+		for (i = 0; i < items->nkids; i++)
+			execution_add_result(e, items->kids[i], now_us);
+	result_seal(&e->r, now_us);
+}
+
+/*
+ * Add the items an iterator command printed as children of an execution
+ * (pipeline results) or a task execution (task results), tell the items
+ * callback, then seal the parent.
+ */
+void
+execution_add_items(struct result *parent, const struct node *items,
+    int64_t now_us)
+{
+	struct execution	*e = parent->exec;
+	size_t			 i;
+
+	for (i = 0; i < items->nkids; i++) {
+		if (parent->level == LEVEL_EXECUTION)
+			execution_add_result(e, items->kids[i], now_us);
+		else
+			execution_add_instance((struct task_execution *)parent,
+			    items->kids[i]);
+	}
+	if (e->items_cb != NULL)
+		e->items_cb(parent, items, e->change_arg);
+	result_seal(parent, now_us);
 }
 
 /* Add the next task result of a task execution (object: its item). */
@@ -302,7 +351,9 @@ result_note(struct result *r, const char *msg)
 		return -1;
 	free(r->message);
 	r->message = xstrdup(msg);
+	r->noted = true;
 	result_emit(r);
+	r->noted = false;
 	return 0;
 }
 
@@ -358,4 +409,63 @@ result_level_name(enum level level)
 	if ((unsigned)level > LEVEL_TASK_RESULT)
 		return "unknown";
 	return names[level];
+}
+
+/* Count final children and find the first to fail, from their states. */
+static void
+result_recount_one(struct result *r, struct result **kids, size_t n)
+{
+	struct result	*k;
+	size_t		 i;
+
+	r->nfinal = 0;
+	r->first_failed = NULL;
+	for (i = 0; i < n; i++) {
+		k = kids[i];
+		if (!status_is_final(k->status))
+			continue;
+		r->nfinal++;
+		if (status_is_failure(k->status) && (r->first_failed == NULL ||
+		    k->completed_us < r->first_failed->completed_us))
+			r->first_failed = k;
+	}
+	if (status_is_final(r->status))
+		r->sealed = true;
+}
+
+/*
+ * Rebuild the roll-up bookkeeping of an execution whose states were set
+ * one by one from the journal.
+ */
+void
+execution_recount(struct execution *e)
+{
+	struct pipeline_result	*pr;
+	struct task_execution	*te;
+	struct result		**kids;
+	uint32_t		  i, t, k, n;
+
+	n = e->nresults > e->def->ntasks ? e->nresults : e->def->ntasks;
+	kids = xreallocarray(NULL, n + 1, sizeof *kids);
+	for (i = 0; i < e->nresults; i++) {
+		pr = e->results[i];
+		for (t = 0; t < e->def->ntasks; t++) {
+			te = &pr->tasks[t];
+			if (te->ninst > 0) {
+				struct result **ik = xreallocarray(NULL,
+				    te->ninst, sizeof *ik);
+				for (k = 0; k < te->ninst; k++)
+					ik[k] = &te->inst[k]->r;
+				result_recount_one(&te->r, ik, te->ninst);
+				free(ik);
+			} else
+				result_recount_one(&te->r, NULL, 0);
+			kids[t] = &te->r;
+		}
+		result_recount_one(&pr->r, kids, e->def->ntasks);
+	}
+	for (i = 0; i < e->nresults; i++)
+		kids[i] = &e->results[i]->r;
+	result_recount_one(&e->r, kids, e->nresults);
+	free(kids);
 }

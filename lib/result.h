@@ -53,6 +53,7 @@ struct result {
 	uint32_t		 nchildren;
 	uint32_t		 nfinal;
 	bool			 sealed;
+	bool			 noted;		/* this change is a message only */
 	struct result		*first_failed;	/* first child to fail */
 };
 
@@ -91,6 +92,8 @@ struct pipeline_result {
 };
 
 typedef void (*result_change_cb)(struct result *, void *arg);
+typedef void (*result_items_cb)(struct result *parent, const struct node *,
+    void *arg);
 
 struct execution {
 	struct result		 r;
@@ -99,7 +102,8 @@ struct execution {
 	struct pipeline_result	**results;
 	uint32_t		 nresults;
 	result_change_cb	 change_cb;
-	void			*change_arg;
+	result_items_cb		 items_cb;	/* iterator command items */
+	void			*change_arg;	/* of both callbacks */
 	/* What the submission said; owned, freed with the execution. */
 	struct pipeline		*owned_def;	/* def, when the execution owns it */
 	struct node		*doc;		/* the definition as submitted */
@@ -123,6 +127,11 @@ struct pipeline_result	*execution_add_result(struct execution *,
 			    const struct node *object, int64_t now_us);
 struct task_result	*execution_add_instance(struct task_execution *,
 			    const struct node *object);
+void			 execution_add_static(struct execution *,
+			    int64_t now_us);
+void			 execution_add_items(struct result *parent,
+			    const struct node *items, int64_t now_us);
+void			 execution_recount(struct execution *);
 
 int	 result_set(struct result *, enum status, const char *msg,
 	    int64_t now_us);

@@ -94,6 +94,18 @@ runner_no_queue_limit(const char *queue)
 	return 0;
 }
 
+static int
+runner_no_barrier(void)
+{
+	return 0;
+}
+
+static bool
+runner_always(void)
+{
+	return true;
+}
+
 /* Fill the host table and start the built-in runners. */
 void
 runner_init(const struct runner_config *cfg)
@@ -104,12 +116,18 @@ runner_init(const struct runner_config *cfg)
 	runner_cfg = *cfg;
 	if (runner_cfg.queue_limit == NULL)
 		runner_cfg.queue_limit = runner_no_queue_limit;
+	if (runner_cfg.barrier == NULL)
+		runner_cfg.barrier = runner_no_barrier;
+	if (runner_cfg.can_start == NULL)
+		runner_cfg.can_start = runner_always;
 	memset(h, 0, sizeof *h);
 	h->abi = PIPELINED_RUNNER_ABI;
 	h->base = cfg->base;
 	h->state_dir = cfg->state_dir;
 	h->max_parallel = cfg->max_parallel;
 	h->queue_limit = runner_cfg.queue_limit;
+	h->barrier = runner_cfg.barrier;
+	h->can_start = runner_cfg.can_start;
 	h->walk_start = runner_walk_start;
 	h->walk_begin = walk_begin;
 	h->walk_started = walk_started;

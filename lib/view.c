@@ -61,9 +61,11 @@ view_instance(const struct task_result *tr)
 {
 	struct node	*m = node_new(NODE_MAP);
 
+	/* SPEC 10's order: times after the process's figures. */
 	view_put(m, "index", node_new_int(tr->index));
 	view_put(m, "object", view_object(tr->object));
-	view_state(m, &tr->r);
+	view_put(m, "status", view_str(status_name(tr->r.status)));
+	view_put(m, "message", view_str(tr->r.message));
 	view_put(m, "pid", tr->pid != 0 ? node_new_int(tr->pid) :
 	    node_new(NODE_NULL));
 	view_put(m, "exit_code", tr->exit_code >= 0 ?
@@ -71,6 +73,8 @@ view_instance(const struct task_result *tr)
 	view_put(m, "signal", tr->signal != 0 ? node_new_int(tr->signal) :
 	    node_new(NODE_NULL));
 	view_put(m, "attempts", node_new_int(tr->attempts));
+	view_put(m, "started", view_time(tr->r.started_us));
+	view_put(m, "completed", view_time(tr->r.completed_us));
 	view_put(m, "cpu_user_us", node_new_int(tr->cpu_user_us));
 	view_put(m, "cpu_system_us", node_new_int(tr->cpu_system_us));
 	view_put(m, "max_rss_kib", node_new_int(tr->max_rss_kib));

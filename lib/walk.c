@@ -193,7 +193,6 @@ walk_task_iter_done(struct walk_iter *it)
 	struct walk_te		*wte = walk_te(te);
 	struct node		*items;
 	char			*msg;
-	size_t			 i;
 
 	wte->iter = NULL;
 	if (it->cancel != NULL)
@@ -203,10 +202,8 @@ walk_task_iter_done(struct walk_iter *it)
 		result_set(&te->r, STATUS_RUNTIME_ERROR, msg, timefmt_now_us());
 		free(msg);
 	} else {
-		for (i = 0; i < items->nkids; i++)
-			execution_add_instance(te, items->kids[i]);
+		execution_add_items(&te->r, items, timefmt_now_us());
 		node_free(items);
-		result_seal(&te->r, timefmt_now_us());
 		if (!result_is_final(&te->r) && te->pr->walk != NULL &&
 		    ((struct walk_pr *)te->pr->walk)->stopped) {
 			/* The pipeline result failed meanwhile. */
@@ -250,7 +247,14 @@ walk_task_ready(struct walk *w, struct task_execution *te)
 		return;
 	}
 	free(missing);
-	if (t->iterate_command == NULL) {
+	/* An empty static list ends now, when it is its turn. */
+	if (t->iterate_command == NULL && !te->r.sealed) {
+		result_seal(&te->r, timefmt_now_us());
+		walk_te_changed(w, te);
+		return;
+	}
+	/* Sealed: static, or its command's items came before a restart. */
+	if (t->iterate_command == NULL || te->r.sealed) {
 		walk_dispatch(w, te);
 		return;
 	}
@@ -406,69 +410,99 @@ walk_settle(struct walk *w)
 
 	if (w->finishing)
 		return;
-	while (w->nsettle > 0) {
-		te = w->settle[--w->nsettle];
-		if (walk_te(te)->handled)
-			continue;
-		walk_te(te)->handled = true;
-		wpr = te->pr->walk;
-		if (te->r.status == STATUS_DONE) {
-			if (topo_done(wpr->topo, te->task) == 0)
-				walk_ready_tasks(w, te->pr);
-		} else
-			walk_failure(w, te);
-	}
-	for (i = 0; i < e->nresults; i++) {
-		wpr = e->results[i]->walk;
-		if (wpr == NULL || wpr->handled ||
-		    !result_is_final(&e->results[i]->r))
-			continue;
-		wpr->handled = true;
-		if (w->ops->sequential && w->next_pr < e->nresults)
-			walk_start_result(w, w->next_pr++);
-	}
+	do {
+		while (w->nsettle > 0) {
+			te = w->settle[--w->nsettle];
+			if (walk_te(te)->handled)
+				continue;
+			walk_te(te)->handled = true;
+			wpr = te->pr->walk;
+			if (te->r.status == STATUS_DONE) {
+				if (topo_done(wpr->topo, te->task) == 0)
+					walk_ready_tasks(w, te->pr);
+			} else
+				walk_failure(w, te);
+		}
+		/* Starting the next may make more final at once. */
+		for (i = 0; i < e->nresults; i++) {
+			wpr = e->results[i]->walk;
+			if (wpr == NULL || wpr->handled ||
+			    !result_is_final(&e->results[i]->r))
+				continue;
+			wpr->handled = true;
+			if (w->ops->sequential && w->next_pr < e->nresults)
+				walk_start_result(w, w->next_pr++);
+		}
+	} while (w->nsettle > 0);
 	if (result_is_final(&e->r))
 		walk_finish(w);
 }
 
-/* Start a pipeline result: its parentless tasks are ready. */
+/*
+ * Start a pipeline result: hand out the ready tasks.  A resumed one (after
+ * a restart) has tasks final already: DONE ones let their children go,
+ * failed ones apply the failure policy again (it only cancels what is
+ * still unfinished).
+ */
 static void
 walk_start_result(struct walk *w, uint32_t i)
 {
 	struct pipeline_result	*pr = w->e->results[i];
 	struct walk_pr		*wpr = pr->walk;
+	struct task_execution	*te;
+	uint32_t		 ready[64], n, k;
+	bool			 progress = true;
 
 	if (wpr->started)
 		return;
 	wpr->started = true;
-	walk_ready_tasks(w, pr);
+	while (progress) {
+		progress = false;
+		while ((n = topo_get_ready(wpr->topo, ready, 64)) > 0) {
+			for (k = 0; k < n; k++) {
+				te = &pr->tasks[ready[k]];
+				walk_attach_te(te);
+				if (te->r.status == STATUS_DONE) {
+					walk_te(te)->handled = true;
+					topo_done(wpr->topo, ready[k]);
+					progress = true;
+				} else if (wpr->stopped)
+					walk_cancel_te(w, te, "cancelled: "
+					    "pipeline result failed", false);
+				else
+					walk_task_ready(w, te);
+			}
+		}
+	}
 }
 
-/* Add the pipeline results for the items (or one without), and start. */
+/* Set up every pipeline result and start them (or the first). */
 static void
-walk_add_results(struct walk *w, const struct node *items)
+walk_start_results(struct walk *w)
 {
 	struct execution	*e = w->e;
-	int64_t			 now = timefmt_now_us();
-	size_t			 i, n = items != NULL ? items->nkids : 1;
+	uint32_t		 i;
 
-	w->prs = xcalloc(n > 0 ? n : 1, sizeof *w->prs);
-	w->nprs = (uint32_t)n;
-	for (i = 0; i < n; i++) {
-		struct pipeline_result *pr;
-
-		pr = execution_add_result(e, items != NULL ? items->kids[i] :
-		    NULL, now);
+	w->prs = xcalloc(e->nresults > 0 ? e->nresults : 1, sizeof *w->prs);
+	w->nprs = e->nresults;
+	for (i = 0; i < e->nresults; i++) {
 		w->prs[i].topo = topo_new(e->def->graph);
-		pr->walk = &w->prs[i];
+		w->prs[i].handled = result_is_final(&e->results[i]->r);
+		e->results[i]->walk = &w->prs[i];
 	}
-	result_seal(&e->r, now);
-	if (w->ops->sequential) {
-		if (n > 0)
-			walk_start_result(w, w->next_pr++);
-	} else
-		for (i = 0; i < n; i++)
-			walk_start_result(w, (uint32_t)i);
+	for (i = 0; i < e->nresults; i++) {
+		if (result_is_final(&e->results[i]->r))
+			continue;
+		if (w->ops->sequential) {
+			/* One after another: the first unfinished one now. */
+			w->next_pr = i + 1;
+			walk_start_result(w, i);
+			break;
+		}
+		walk_start_result(w, i);
+	}
+	if (w->ops->sequential && i == e->nresults)
+		w->next_pr = e->nresults;
 	walk_settle(w);
 }
 
@@ -496,8 +530,9 @@ walk_pipeline_iter_done(struct walk_iter *it)
 		return;
 	}
 	walk_iter_free(it);
-	walk_add_results(w, items);
+	execution_add_items(&w->e->r, items, timefmt_now_us());
 	node_free(items);
+	walk_start_results(w);
 }
 
 /* Start walking an execution. */
@@ -522,6 +557,11 @@ walk_start(struct execution *e, const struct walk_host *host,
 		walk_finish(w);
 		return -1;
 	}
+	if (e->r.sealed) {
+		/* Resumed after a restart: its results exist already. */
+		walk_start_results(w);
+		return 0;
+	}
 	if (e->def->iterate_command != NULL) {
 		result_note(&e->r, "running iterate_command");
 		w->iter = walk_iter_start(w, NULL, 0, walk_pipeline_iter_done,
@@ -536,7 +576,8 @@ walk_start(struct execution *e, const struct walk_host *host,
 		}
 		return 0;
 	}
-	walk_add_results(w, e->def->iterate);
+	execution_add_static(e, timefmt_now_us());
+	walk_start_results(w);
 	return 0;
 }
 
@@ -649,8 +690,12 @@ walk_exited(struct task_result *tr, const struct outcome *o)
 	}
 	walk_finish_tr(w, tr, st, msg);
 	free(msg);
-	if (st != STATUS_DONE)
+	if (st != STATUS_DONE) {
 		walk_cancel_siblings(w, tr);
+		/* The first failure stops the pipeline result, not its roll-up. */
+		if (!w->e->def->keep_going)
+			walk_failure(w, tr->te);
+	}
 	walk_settle(w);
 }
 
@@ -698,6 +743,7 @@ walk_cancel(struct result *target, const char *why)
 		    true);
 		break;
 	case LEVEL_TASK_RESULT:
+		walk_attach_te(((struct task_result *)target)->te);
 		n = walk_cancel_tr(w, (struct task_result *)target, why, true);
 		walk_te_changed(w, ((struct task_result *)target)->te);
 		break;

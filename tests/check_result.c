@@ -1029,8 +1029,10 @@ START_TEST(test_empty_static_list)
 
 	/*
 	 * A task with "iterate: []" (the loader accepts an empty list).
-	 * execution_add_result() seals its task execution with no instances,
-	 * and a sealed parent without children is DONE at once.
+	 * execution_add_result() leaves its task execution open: it ends
+	 * when its turn comes (the walker seals it then), so that a parent
+	 * failing first still cancels it.  Sealed, with no children, it is
+	 * DONE at once.
 	 */
 	snprintf(ctx, sizeof ctx, "empty static list");
 	p = make_pipeline(1, "fan");
@@ -1039,6 +1041,9 @@ START_TEST(test_empty_static_list)
 	pr = execution_add_result(e, NULL, 1);
 	te = &pr->tasks[0];
 	ck_assert_uint_eq(te->ninst, 0);
+	ck_assert(!te->r.sealed);
+	expect_status(te->r.status, STATUS_PENDING);
+	result_seal(&te->r, 1);
 	ck_assert(te->r.sealed);
 	expect_status(te->r.status, STATUS_DONE);
 	expect_str(te->r.message, "no items: nothing to run");

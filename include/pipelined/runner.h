@@ -99,6 +99,15 @@ struct pipelined_host {
 	unsigned		 max_parallel;	/* daemon-wide */
 	/* Per-queue limits: the limit for a queue name, 0 for none. */
 	unsigned		(*queue_limit)(const char *queue);
+	/*
+	 * Log before effect: a runner calls walk_begin() for what it is
+	 * about to launch, then barrier(), and launches only when it
+	 * returned 0: the RUNNING records are durable then, so a crash
+	 * never runs a task twice silently.  can_start() is false while the
+	 * journal cannot be written; launch nothing then.
+	 */
+	int			(*barrier)(void);
+	bool			(*can_start)(void);
 
 	/* The walker (lib/walk.h). */
 	int	(*walk_start)(struct execution *, const struct walk_ops *,

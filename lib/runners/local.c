@@ -61,6 +61,7 @@ struct local {
 	struct local_queue		*queues;
 	size_t				 nqueues;
 	struct event			*pump;
+	struct event			*retry;
 };
 
 static struct local_queue *
@@ -127,9 +128,13 @@ local_may_start(struct local *l, struct local_exec *le,
 	return 1;
 }
 
-/* Launch the first task result of le's queue that may start; 1 if one did. */
+/*
+ * Begin the first task result of le's queue that may start, adding it to
+ * the batch; 1 if one did.
+ */
 static int
-local_launch_one(struct local *l, struct local_exec *le)
+local_launch_one(struct local *l, struct local_exec *le, struct proc **batch,
+    size_t *nbatch)
 {
 	struct local_item	*it, *nx;
 	struct local_queue	*q;
@@ -157,8 +162,9 @@ local_launch_one(struct local *l, struct local_exec *le)
 		le->queued--;
 		l->queued--;
 		free(it);
-		if ((p = proc_launch(&l->ph, tr, local_done_cb, le)) == NULL)
+		if ((p = proc_prepare(&l->ph, tr, local_done_cb, le)) == NULL)
 			continue;
+		batch[(*nbatch)++] = p;
 		tr->runner_data = p;
 		l->running++;
 		le->running++;
@@ -169,21 +175,37 @@ local_launch_one(struct local *l, struct local_exec *le)
 	return 0;
 }
 
-/* Start what may start, one task result per execution per pass. */
+/*
+ * Start what may start, one task result per execution per pass.  Every
+ * launch of the pass is recorded first, then made durable with one
+ * barrier, then started.
+ */
 static void
 local_pump_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct local		*l = arg;
 	struct local_exec	*le, *start;
-	int			 progress;
+	struct timeval		 tv = { 1, 0 };
+	struct proc		**batch;
+	size_t			  nbatch = 0, i;
+	int			  progress;
 
+	if (l->running >= l->host->max_parallel || l->queued == 0)
+		return;
+	if (!l->host->can_start()) {
+		/* The journal cannot record starts: try again in a while. */
+		evtimer_add(l->retry, &tv);
+		return;
+	}
+	batch = xreallocarray(NULL, l->host->max_parallel - l->running,
+	    sizeof *batch);
 	do {
 		progress = 0;
 		if ((le = l->next) == NULL)
 			le = TAILQ_FIRST(&l->execs);
 		start = le;
 		while (le != NULL && l->running < l->host->max_parallel) {
-			progress |= local_launch_one(l, le);
+			progress |= local_launch_one(l, le, batch, &nbatch);
 			le = TAILQ_NEXT(le, entry);
 			if (le == NULL)
 				le = TAILQ_FIRST(&l->execs);
@@ -192,6 +214,14 @@ local_pump_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		l->next = le;
 	} while (progress && l->running < l->host->max_parallel);
+	if (nbatch > 0 && l->host->barrier() == -1) {
+		for (i = 0; i < nbatch; i++)
+			proc_fail(batch[i], xstrdup("cannot record the start "
+			    "in the journal"));
+	} else
+		for (i = 0; i < nbatch; i++)
+			proc_start(batch[i]);
+	free(batch);
 }
 
 static void
@@ -281,6 +311,7 @@ local_shutdown(void *state)
 	size_t		 i;
 
 	event_free(l->pump);
+	event_free(l->retry);
 	for (i = 0; i < l->nqueues; i++)
 		free(l->queues[i].name);
 	free(l->queues);
@@ -306,6 +337,7 @@ local_init_common(const struct pipelined_host *host, int eager)
 	l->ops.sequential = eager;
 	TAILQ_INIT(&l->execs);
 	l->pump = event_new(host->base, -1, 0, local_pump_cb, l);
+	l->retry = evtimer_new(host->base, local_pump_cb, l);
 	return l;
 }
 

@@ -172,7 +172,7 @@ proc_fail_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /* Report a start failure from the event loop, never from the caller. */
-static struct proc *
+void
 proc_fail(struct proc *p, char *error)
 {
 	struct timeval	tv = { 0, 0 };
@@ -180,7 +180,6 @@ proc_fail(struct proc *p, char *error)
 	p->error = error;
 	p->fail = evtimer_new(p->host->base, proc_fail_cb, p);
 	evtimer_add(p->fail, &tv);
-	return p;
 }
 
 /*
@@ -205,19 +204,19 @@ proc_open_log_cb(void *arg)
 	return p->logfd;
 }
 
-/* Launch the next attempt of tr. */
+/*
+ * Begin the next attempt of tr: walk_begin() records it RUNNING (or says it
+ * may not run: NULL) and its spec is resolved.  Nothing runs until
+ * proc_start(), so that the RUNNING records of a batch of launches can be
+ * made durable first, with one sync.
+ */
 struct proc *
-proc_launch(const struct proc_host *host, struct task_result *tr,
+proc_prepare(const struct proc_host *host, struct task_result *tr,
     proc_done_cb cb, void *arg)
 {
 	const struct execution	*e = tr->r.exec;
-	struct spawn_cmd	 cmd;
 	struct proc		*p;
-	struct timeval		 tv;
-	struct stat		 st;
-	char			*err = NULL, *path;
-	int			 attempt, pfd[2];
-	int64_t			 cap;
+	int			 attempt;
 
 	if ((attempt = walk_begin(tr)) == -1)
 		return NULL;
@@ -230,18 +229,37 @@ proc_launch(const struct proc_host *host, struct task_result *tr,
 	p->attempt = attempt;
 	taskspec_task(&p->ts, tr, walk_runas(e), host->lang,
 	    (uint32_t)attempt);
+	return p;
+}
+
+/* Start a prepared attempt; failures are reported through its callback. */
+void
+proc_start(struct proc *p)
+{
+	const struct proc_host	*host = p->host;
+	struct task_result	*tr = p->tr;
+	const struct execution	*e = tr->r.exec;
+	struct spawn_cmd	 cmd;
+	struct timeval		 tv;
+	struct stat		 st;
+	char			*err = NULL, *path;
+	int			 pfd[2];
+	int64_t			 cap;
+
 	/* The cap covers the whole log, earlier attempts' output included. */
 	cap = p->ts.output_cap;
 	path = outlog_path(host->state_dir, tr);
-	if (attempt > 1 && stat(path, &st) == 0)
+	if (p->attempt > 1 && stat(path, &st) == 0)
 		cap = st.st_size >= cap ? 0 : cap - st.st_size;
 	free(path);
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		return proc_fail(p, xprintf("pipe: %s", strerror(errno)));
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		proc_fail(p, xprintf("pipe: %s", strerror(errno)));
+		return;
+	}
 	if (host->cgroots != NULL) {
 		p->cgname = xprintf("%llu.%u.%s.%u.%d",
 		    (unsigned long long)e->id, tr->te->pr->index,
-		    e->def->tasks[tr->te->task].name, tr->index, attempt);
+		    e->def->tasks[tr->te->task].name, tr->index, p->attempt);
 		p->cgfd = cgroup_create(host->cgroots, p->cgname);
 	}
 	memset(&cmd, 0, sizeof cmd);
@@ -261,15 +279,16 @@ proc_launch(const struct proc_host *host, struct task_result *tr,
 	close(pfd[1]);
 	if (p->sp == NULL) {
 		close(pfd[0]);
-		return proc_fail(p, xprintf("cannot start: %s", err));
+		proc_fail(p, xprintf("cannot start: %s", err));
+		free(err);
+		return;
 	}
-	free(err);
 	tr->isolation = spawn_in_cgroup(p->sp) ? "cgroup" : "process_group";
 	p->cap = capture_start(host->base, pfd[0], -1, NULL, cap, proc_eof_cb,
 	    p);
 	if (p->cap == NULL)
 		p->eof = 1;	/* nothing to wait for: the fd is closed */
-	else if (cap > 0 || attempt == 1)
+	else if (cap > 0 || p->attempt == 1)
 		/* A log cut by an earlier attempt takes nothing more. */
 		capture_set_opener(p->cap, proc_open_log_cb, p);
 	walk_started(tr, spawn_pid(p->sp));
@@ -279,7 +298,6 @@ proc_launch(const struct proc_host *host, struct task_result *tr,
 		p->timer = evtimer_new(host->base, proc_timeout_cb, p);
 		evtimer_add(p->timer, &tv);
 	}
-	return p;
 }
 
 /* Stop the attempt: SIGTERM to its tree, SIGKILL after the grace. */

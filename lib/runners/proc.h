@@ -27,11 +27,14 @@ typedef void (*proc_done_cb)(struct proc *, struct task_result *,
     const struct outcome *o, void *arg);
 
 /*
- * Launch the next attempt of tr (walk_begin() decides whether it may run;
- * NULL when not).  Failures to start are reported through cb, later.
+ * Begin the next attempt of tr (walk_begin() decides whether it may run;
+ * NULL when not); then proc_start() runs it, or proc_fail() reports that
+ * it could not (error is taken).  Failures are reported through cb, later.
  */
-struct proc	*proc_launch(const struct proc_host *, struct task_result *,
+struct proc	*proc_prepare(const struct proc_host *, struct task_result *,
 		    proc_done_cb, void *arg);
+void		 proc_start(struct proc *);
+void		 proc_fail(struct proc *, char *error);
 /* SIGTERM to the tree, then SIGKILL after the task's kill_grace. */
 void		 proc_stop(struct proc *);
 void		 proc_free(struct proc *);

@@ -1,0 +1,506 @@
+/*
+ * The journal writer: the lock, segments, group commit, rotation, and
+ * what happens when the disk says no.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "jformat.h"
+#include "journal.h"
+#include "journal_int.h"
+#include "log.h"
+#include "node.h"
+#include "proto.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+/* Buffered records beyond this mean the disk has been gone too long. */
+#define JOURNAL_PENDING_MAX	(256u * 1024 * 1024)
+#define JOURNAL_RETRY_S		1
+
+/* batch, always, off. */
+int
+journal_sync_from_name(const char *s, enum journal_sync *out)
+{
+	if (strcmp(s, "batch") == 0)
+		*out = JOURNAL_SYNC_BATCH;
+	else if (strcmp(s, "always") == 0)
+		*out = JOURNAL_SYNC_ALWAYS;
+	else if (strcmp(s, "off") == 0)
+		*out = JOURNAL_SYNC_OFF;
+	else
+		return -1;
+	return 0;
+}
+
+/* The name of a sync mode. */
+const char *
+journal_sync_name(enum journal_sync s)
+{
+	return s == JOURNAL_SYNC_ALWAYS ? "always" : s == JOURNAL_SYNC_OFF ?
+	    "off" : "batch";
+}
+
+/* fdatasync, or stop: a failed sync leaves nothing to trust. */
+void
+journal_sync_fd(struct journal *j, int fd, const char *what)
+{
+	if (fdatasync(fd) == -1) {
+		log_warn("journal: fdatasync of %s failed; stopping, the "
+		    "journal will be replayed at the next start", what);
+		abort();
+	}
+	j->syncs++;
+}
+
+void
+journal_sync_dir(struct journal *j)
+{
+	if (fsync(j->dirfd) == -1) {
+		log_warn("journal: fsync of %s failed; stopping", j->dir);
+		abort();
+	}
+	j->syncs++;
+}
+
+/* Take STATE_DIR/lock, or say who has it. */
+static int
+journal_lock(const char *state_dir, char **err)
+{
+	char	*path, pid[32], who[32] = "";
+	ssize_t	 n;
+	int	 fd;
+
+	path = xprintf("%s/lock", state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		*err = xprintf("%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK && (n = pread(fd, who, sizeof who - 1,
+		    0)) > 0)
+			who[strcspn(who, "\n")] = '\0';
+		*err = xprintf("%s is in use by another pipelined%s%s%s",
+		    state_dir, *who ? " (pid " : "", who, *who ? ")" : "");
+		close(fd);
+		free(path);
+		errno = EWOULDBLOCK;
+		return -1;
+	}
+	free(path);
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, strlen(pid), 0) == -1)
+		log_warn("journal: writing the lock file");
+	return fd;
+}
+
+/* Create the next segment: tmp, header, sync, rename, sync the dir. */
+int
+journal_new_segment(struct journal *j, char **err)
+{
+	struct jseg_header	 h;
+	uint8_t			 hdr[JSEG_HEADER];
+	char			*tmp, *path, *name;
+	int			 fd;
+
+	memset(&h, 0, sizeof h);
+	h.version = JSEG_VERSION;
+	h.segment_no = ++j->seg_no;
+	h.first_seq = j->last_seq + 1;
+	memcpy(h.journal_id, j->id, 16);
+	h.created_us = (uint64_t)timefmt_now_us();
+	jseg_header_encode(hdr, &h);
+	name = xprintf("seg-%016" PRIx64 ".pjl", h.first_seq);
+	tmp = xprintf("%s/%s.tmp", j->dir, name);
+	path = xprintf("%s/%s", j->dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) {
+		*err = xprintf("%s: %s", tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		unlink(tmp);
+		free(tmp);
+		free(path);
+		free(name);
+		return -1;
+	}
+	journal_sync_fd(j, fd, tmp);
+	if (rename(tmp, path) == -1) {
+		*err = xprintf("rename %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		free(path);
+		free(name);
+		return -1;
+	}
+	journal_sync_dir(j);
+	if (j->fd != -1)
+		close(j->fd);
+	j->fd = fd;
+	j->end = JSEG_HEADER;
+	free(j->seg_name);
+	j->seg_name = name;
+	free(tmp);
+	free(path);
+	return 0;
+}
+
+static void	journal_commit_cb(evutil_socket_t, short, void *);
+
+/* Remember the segments with mid-log damage: compaction sets them aside. */
+static void
+journal_note_damage(struct journal *j, const struct jscan *scan)
+{
+	size_t	i, k;
+
+	for (i = 0; i < scan->ndamage; i++) {
+		if (scan->damage[i].torn)
+			continue;
+		for (k = 0; k < j->ndamaged; k++)
+			if (strcmp(j->damaged[k], scan->damage[i].file) == 0)
+				break;
+		if (k < j->ndamaged)
+			continue;
+		j->damaged = xreallocarray(j->damaged, j->ndamaged + 1,
+		    sizeof *j->damaged);
+		j->damaged[j->ndamaged++] = xstrdup(scan->damage[i].file);
+	}
+}
+static void	journal_retry_cb(evutil_socket_t, short, void *);
+
+/* Open the journal of a state directory (see journal.h). */
+struct journal *
+journal_open(const char *state_dir, enum journal_sync sync,
+    struct event_base *base, jscan_cb cb, void *arg, struct jscan *scan,
+    char **err)
+{
+	struct journal	*j;
+	int		 lockfd;
+
+	if ((lockfd = journal_lock(state_dir, err)) == -1)
+		return NULL;
+	j = xcalloc(1, sizeof *j);
+	j->lockfd = lockfd;
+	j->fd = j->dirfd = -1;
+	j->sync = sync;
+	j->base = base;
+	j->dir = xprintf("%s/journal", state_dir);
+	j->available = true;
+	if (mkdir(j->dir, 0700) == -1 && errno != EEXIST) {
+		*err = xprintf("%s: %s", j->dir, strerror(errno));
+		goto fail;
+	}
+	if ((j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		*err = xprintf("%s: %s", j->dir, strerror(errno));
+		goto fail;
+	}
+	if (jscan_dir(j->dir, true, cb, arg, scan, err) == -1)
+		goto fail;
+	j->last_seq = scan->last_seq;
+	j->seg_no = scan->max_segment_no;
+	journal_note_damage(j, scan);
+	if (scan->have_id)
+		memcpy(j->id, scan->journal_id, 16);
+	else if (getrandom(j->id, sizeof j->id, 0) != (ssize_t)sizeof j->id) {
+		*err = xprintf("getrandom: %s", strerror(errno));
+		goto fail;
+	}
+	/* Never append to an old segment: it may be damaged, or cut. */
+	if (journal_new_segment(j, err) == -1)
+		goto fail;
+	j->commit_ev = event_new(base, -1, 0, journal_commit_cb, j);
+	/* Below everything else: the commit runs once the turn's work is done. */
+	event_priority_set(j->commit_ev, 2);
+	j->retry_ev = evtimer_new(base, journal_retry_cb, j);
+	return j;
+fail:
+	if (j->dirfd != -1)
+		close(j->dirfd);
+	close(j->lockfd);
+	free(j->dir);
+	free(j);
+	return NULL;
+}
+
+/* Buffer a record; the commit at the end of the turn writes it. */
+void
+journal_append(struct journal *j, uint8_t type, uint64_t exec,
+    const struct node *payload)
+{
+	struct journal_rec	*r;
+
+	if (j->pending_bytes > JOURNAL_PENDING_MAX)
+		fatalx("journal: %zu bytes could not be written for too long; "
+		    "stopping", j->pending_bytes);
+	j->pending = xreallocarray(j->pending, j->npending + 1,
+	    sizeof *j->pending);
+	r = &j->pending[j->npending++];
+	r->type = type;
+	r->exec = exec;
+	buf_init(&r->payload);
+	proto_pack(&r->payload, payload);
+	j->pending_bytes += r->payload.len + JREC_HEADER;
+	if (j->sync == JOURNAL_SYNC_ALWAYS)
+		journal_flush(j);
+	else if (j->available)
+		event_active(j->commit_ev, EV_TIMEOUT, 0);
+}
+
+/* Run cb once what was appended so far is durable or failed. */
+void
+journal_when_durable(struct journal *j, journal_done_cb cb, void *arg)
+{
+	j->waiters = xreallocarray(j->waiters, j->nwaiters + 1,
+	    sizeof *j->waiters);
+	j->waiters[j->nwaiters].cb = cb;
+	j->waiters[j->nwaiters].arg = arg;
+	j->nwaiters++;
+	if (j->available)
+		event_active(j->commit_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * Drop the buffered records of an execution whose creation failed to be
+ * written: it was never acknowledged, so it must never appear.
+ */
+void
+journal_forget(struct journal *j, uint64_t exec)
+{
+	size_t	i, out = 0;
+
+	for (i = 0; i < j->npending; i++) {
+		if (j->pending[i].exec == exec) {
+			j->pending_bytes -= j->pending[i].payload.len +
+			    JREC_HEADER;
+			buf_release(&j->pending[i].payload);
+			continue;
+		}
+		j->pending[out++] = j->pending[i];
+	}
+	j->npending = out;
+}
+
+/* Tell every waiter how its batch went. */
+static void
+journal_notify(struct journal *j, bool ok)
+{
+	struct journal_waiter	*w = j->waiters;
+	size_t			 n = j->nwaiters, i;
+
+	j->waiters = NULL;
+	j->nwaiters = 0;
+	for (i = 0; i < n; i++)
+		w[i].cb(ok, w[i].arg);
+	free(w);
+}
+
+static void
+journal_drop_pending(struct journal *j)
+{
+	size_t	i;
+
+	for (i = 0; i < j->npending; i++)
+		buf_release(&j->pending[i].payload);
+	free(j->pending);
+	j->pending = NULL;
+	j->npending = 0;
+	j->pending_bytes = 0;
+}
+
+/* Rotate once the segment is big: SEGMENT_END, then a new segment. */
+void
+journal_rotate(struct journal *j)
+{
+	struct node	*end;
+	char		*err = NULL;
+
+	end = node_new(NODE_MAP);
+	node_map_set_str(end, "next_segment", node_new_int(
+	    (int64_t)j->seg_no + 1));
+	journal_append(j, JREC_SEGMENT_END, 0, end);
+	node_free(end);
+	if (journal_flush(j) == -1)
+		return;
+	if (journal_new_segment(j, &err) == -1) {
+		log_warnx("journal: %s; staying in %s", err, j->seg_name);
+		free(err);
+	}
+}
+
+/*
+ * Write everything buffered at the end of the segment in one write, then
+ * sync per the mode.  Sequence numbers are given here.
+ */
+int
+journal_flush(struct journal *j)
+{
+	struct buf	 b;
+	ssize_t		 n;
+	size_t		 i, done = 0;
+
+	if (j->npending == 0) {
+		journal_notify(j, true);
+		return 0;
+	}
+	buf_init(&b);
+	for (i = 0; i < j->npending; i++)
+		jrec_encode(&b, j->last_seq + 1 + i, j->pending[i].type,
+		    j->pending[i].payload.data,
+		    (uint32_t)j->pending[i].payload.len);
+	while (done < b.len) {
+		n = pwrite(j->fd, b.data + done, b.len - done,
+		    j->end + (off_t)done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done < b.len) {
+		/* A short or failed write: cut it back, keep the records. */
+		free(j->error);
+		j->error = xprintf("writing %s: %s", j->seg_name,
+		    done > 0 || errno == 0 ? "short write" : strerror(errno));
+		log_warnx("journal: %s; new submissions are refused until "
+		    "writing works again", j->error);
+		if (ftruncate(j->fd, j->end) == -1)
+			log_warn("journal: cutting %s back", j->seg_name);
+		buf_release(&b);
+		j->available = false;
+		journal_notify(j, false);
+		if (!evtimer_pending(j->retry_ev, NULL)) {
+			struct timeval tv = { JOURNAL_RETRY_S, 0 };
+			evtimer_add(j->retry_ev, &tv);
+		}
+		return -1;
+	}
+	if (j->sync != JOURNAL_SYNC_OFF)
+		journal_sync_fd(j, j->fd, j->seg_name);
+	j->end += (off_t)b.len;
+	j->last_seq += j->npending;
+	j->records_written += j->npending;
+	j->commits++;
+	buf_release(&b);
+	journal_drop_pending(j);
+	if (!j->available) {
+		log_info("journal: writing works again");
+		j->available = true;
+		free(j->error);
+		j->error = NULL;
+	}
+	journal_notify(j, true);
+	if (j->end >= (off_t)JOURNAL_SEGMENT_MAX)
+		journal_rotate(j);
+	return 0;
+}
+
+static void
+journal_commit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	journal_flush(arg);
+}
+
+static void
+journal_retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct journal	*j = arg;
+	struct timeval	 tv = { JOURNAL_RETRY_S, 0 };
+
+	if (journal_flush(j) == -1 && !evtimer_pending(j->retry_ev, NULL))
+		evtimer_add(j->retry_ev, &tv);
+}
+
+/* Whether writing works. */
+bool
+journal_available(const struct journal *j)
+{
+	return j->available;
+}
+
+/* Stop: mark a clean shutdown, write what is left, release the lock. */
+void
+journal_close(struct journal *j, bool clean)
+{
+	struct node	*n;
+	size_t		 i;
+
+	if (j == NULL)
+		return;
+	if (clean) {
+		n = node_new(NODE_MAP);
+		node_map_set_str(n, "time", node_new_int(timefmt_now_us()));
+		journal_append(j, JREC_CLEAN_SHUTDOWN, 0, n);
+		node_free(n);
+	}
+	if (journal_flush(j) == -1)
+		log_warnx("journal: %zu records could not be written at exit",
+		    j->npending);
+	journal_drop_pending(j);
+	event_free(j->commit_ev);
+	event_free(j->retry_ev);
+	if (j->fd != -1)
+		close(j->fd);
+	close(j->dirfd);
+	close(j->lockfd);
+	free(j->waiters);
+	for (i = 0; i < j->ndamaged; i++)
+		free(j->damaged[i]);
+	free(j->damaged);
+	free(j->seg_name);
+	free(j->error);
+	free(j->dir);
+	free(j);
+}
+
+/* Figures for pipectl status. */
+void
+journal_stats(struct journal *j, struct journal_stats *st)
+{
+	char	**segs, **snaps, *path, *err = NULL;
+	size_t	  nseg, nsnap, i;
+	struct stat sb;
+
+	memset(st, 0, sizeof *st);
+	st->last_seq = j->last_seq;
+	st->records_written = j->records_written;
+	st->commits = j->commits;
+	st->syncs = j->syncs;
+	st->error = j->error;
+	if (jscan_list(j->dir, &segs, &nseg, &snaps, &nsnap, &err) == -1) {
+		free(err);
+		return;
+	}
+	st->segments = (unsigned)nseg;
+	for (i = 0; i < nseg + nsnap; i++) {
+		path = xprintf("%s/%s", j->dir, i < nseg ? segs[i] :
+		    snaps[i - nseg]);
+		if (stat(path, &sb) == 0)
+			st->bytes += (uint64_t)sb.st_size;
+		free(path);
+	}
+	jscan_free_list(segs, nseg);
+	jscan_free_list(snaps, nsnap);
+}
+
+/* STATE_DIR/journal. */
+const char *
+journal_dir(const struct journal *j)
+{
+	return j->dir;
+}
