@@ -84,7 +84,8 @@ timefmt_elapsed(int64_t us, char *buf, size_t len)
 	if (us < 1000000)
 		snprintf(buf, len, "%lldms", (long long)(us / 1000));
 	else if (s < 60)
-		snprintf(buf, len, "%.1fs", us / 1e6);
+		snprintf(buf, len, "%lld.%llds", (long long)s,
+		    (long long)(us % 1000000 / 100000));
 	else if (s < 3600)
 		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60),
 		    (long long)(s % 60));

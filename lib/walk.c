@@ -204,12 +204,8 @@ walk_task_iter_done(struct walk_iter *it)
 	} else {
 		execution_add_items(&te->r, items, timefmt_now_us());
 		node_free(items);
-		if (!result_is_final(&te->r) && te->pr->walk != NULL &&
-		    ((struct walk_pr *)te->pr->walk)->stopped) {
-			/* The pipeline result failed meanwhile. */
-			walk_cancel_te(w, te, "cancelled: pipeline result "
-			    "failed", false);
-		} else
+		/* Stopped meanwhile: walk_failure() cancels them later. */
+		if (!((struct walk_pr *)te->pr->walk)->stopped)
 			walk_dispatch(w, te);
 	}
 	walk_iter_free(it);
@@ -278,15 +274,11 @@ walk_ready_tasks(struct walk *w, struct pipeline_result *pr)
 	struct walk_pr	*wpr = pr->walk;
 	uint32_t	 ready[64], n, i;
 
-	while ((n = topo_get_ready(wpr->topo, ready, 64)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (wpr->stopped)
-				walk_cancel_te(w, &pr->tasks[ready[i]],
-				    "cancelled: pipeline result failed", false);
-			else
+	/* A stopped one starts nothing: walk_failure() cancels what waits. */
+	while ((n = topo_get_ready(wpr->topo, ready, 64)) > 0)
+		for (i = 0; i < n; i++)
+			if (!wpr->stopped)
 				walk_task_ready(w, &pr->tasks[ready[i]]);
-		}
-	}
 }
 
 /* Mark every descendant of task a in desc (ntasks bytes). */
@@ -466,10 +458,7 @@ walk_start_result(struct walk *w, uint32_t i)
 					walk_te(te)->handled = true;
 					topo_done(wpr->topo, ready[k]);
 					progress = true;
-				} else if (wpr->stopped)
-					walk_cancel_te(w, te, "cancelled: "
-					    "pipeline result failed", false);
-				else
+				} else if (!wpr->stopped)
 					walk_task_ready(w, te);
 			}
 		}
@@ -589,7 +578,8 @@ walk_begin(struct task_result *tr)
 	const struct task_def *t = walk_task(tr->te);
 	char		*msg;
 
-	if (wtr == NULL || result_is_final(&tr->r) || wtr->launched)
+	if (wtr == NULL || result_is_final(&tr->r) || wtr->launched ||
+	    ((struct walk_pr *)tr->te->pr->walk)->stopped)
 		return -1;
 	wtr->attempt++;
 	wtr->launched = true;
@@ -692,9 +682,14 @@ walk_exited(struct task_result *tr, const struct outcome *o)
 	free(msg);
 	if (st != STATUS_DONE) {
 		walk_cancel_siblings(w, tr);
-		/* The first failure stops the pipeline result, not its roll-up. */
+		/*
+		 * The first failure stops the pipeline result at once: nothing
+		 * new starts.  What waits is cancelled once the failed task is
+		 * final (its siblings may still be stopping), so that the
+		 * failure, not a cancel, is the first to end.
+		 */
 		if (!w->e->def->keep_going)
-			walk_failure(w, tr->te);
+			((struct walk_pr *)tr->te->pr->walk)->stopped = true;
 	}
 	walk_settle(w);
 }

@@ -52,7 +52,8 @@ int		 walk_start(struct execution *, const struct walk_host *,
 /*
  * The runner is about to launch tr: it becomes RUNNING (or its next
  * attempt starts).  Returns the attempt number (1-based), or -1 when tr
- * must not run any more.
+ * must not run: it was cancelled while it waited, or its pipeline result
+ * stopped after a failure (it is cancelled once the failed task is final).
  */
 int		 walk_begin(struct task_result *);
 /* The attempt's process is running as pid. */

@@ -82,7 +82,11 @@ struct outcome {
  * event loop, and reports a stop's effect through walk_exited() later.
  */
 struct walk_ops {
-	/* tr may run now (first attempt or a retry): queue it. */
+	/*
+	 * tr may run now (first attempt or a retry): queue it.  When its
+	 * turn comes, walk_begin() may still say no (-1): it was cancelled,
+	 * or its pipeline result stopped after a failure meanwhile; drop it.
+	 */
 	void	(*ready)(struct task_result *, void *arg);
 	/* Stop a launched task result; it still ends with walk_exited(). */
 	void	(*stop)(struct task_result *, void *arg);
