@@ -24,7 +24,7 @@ cmd_retry(struct pipectl *ctl, int argc, char **argv)
 	struct node		*req, *reply;
 	struct conn		*conn;
 	bool			 wait = false, json = false;
-	int64_t			 id, nid;
+	int64_t			 id, nid, rid;
 	int			 ch, rc;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -44,13 +44,16 @@ cmd_retry(struct pipectl *ctl, int argc, char **argv)
 	conn = conn_open(ctl);
 	req = conn_new_op("retry");
 	node_map_set_str(req, "execution", node_new_int(id));
+	if (wait)
+		node_map_set_str(req, "watch", node_new_bool(true));
 	reply = conn_call(conn, req);
 	node_free(req);
 	if ((rc = conn_check(reply)) == EXIT_OK) {
-		if (proto_get_int(reply, "execution", &nid) == -1)
+		if (proto_get_int(reply, "execution", &nid) == -1 ||
+		    proto_get_int(reply, "id", &rid) == -1)
 			conn_fail("bad reply from pipelined: retry without an "
 			    "execution id");
-		rc = run_report(ctl, conn, nid, wait, json);
+		rc = run_report(ctl, conn, rid, nid, wait, json);
 	}
 	node_free(reply);
 	conn_free(conn);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "load.h"
 #include "node.h"
 #include "nodejson.h"
 #include "pipeline.h"
@@ -113,6 +114,8 @@ run_request(const struct run_opts *o, struct node *doc, struct node *input,
 	struct node	*req = conn_new_op("submit");
 	const char	*source;
 
+	/* msgpack keeps no source text: "0755" must travel as a string. */
+	load_canonical(doc);
 	node_map_set_str(req, "pipeline", doc);
 	node_map_set_str(req, "cwd", node_new_str(cwd, strlen(cwd)));
 	if (input != NULL)
@@ -156,7 +159,8 @@ run_progress(struct conn *sconn, int64_t id, struct node **snap,
  * each event is one plain line (nothing with --json).
  */
 static int
-run_follow(struct pipectl *ctl, struct conn *conn, int64_t id, bool json)
+run_follow(struct pipectl *ctl, struct conn *conn, int64_t req, int64_t id,
+    bool json)
 {
 	struct conn	*sconn = NULL;
 	struct watch	 w;
@@ -166,7 +170,7 @@ run_follow(struct pipectl *ctl, struct conn *conn, int64_t id, bool json)
 	int		 rc, timeout = -1;
 
 	conn_catch_interrupt();
-	if ((rc = watch_begin(&w, conn, id)) != EXIT_OK)
+	if ((rc = watch_adopt(&w, conn, req, id)) != EXIT_OK)
 		return rc;
 	if (tty)
 		sconn = conn_open(ctl);
@@ -217,7 +221,7 @@ run_submit(struct pipectl *ctl, const struct run_opts *o, struct node *doc,
 	struct node		*req, *reply;
 	struct conn		*conn;
 	char			*cwd;
-	int64_t			 id;
+	int64_t			 id, rid = 0;
 	int			 rc;
 
 	if ((cwd = getcwd(NULL, 0)) == NULL) {
@@ -229,8 +233,13 @@ run_submit(struct pipectl *ctl, const struct run_opts *o, struct node *doc,
 	}
 	req = run_request(o, doc, input, cwd);
 	free(cwd);
+	/* Watch from the start: no event slips past between ack and watch. */
+	if (o->wait)
+		node_map_set_str(req, "watch", node_new_bool(true));
 	conn = conn_open(ctl);
 	reply = conn_call(conn, req);
+	if (reply != NULL)
+		proto_get_int(reply, "id", &rid);
 	node_free(req);
 	if (reply == NULL)
 		rc = EXIT_FAILED;
@@ -241,7 +250,7 @@ run_submit(struct pipectl *ctl, const struct run_opts *o, struct node *doc,
 		    "execution id");
 	node_free(reply);
 	reply = NULL;
-	rc = run_report(ctl, conn, id, o->wait, o->json);
+	rc = run_report(ctl, conn, rid, id, o->wait, o->json);
 out:
 	node_free(reply);
 	conn_free(conn);
@@ -251,11 +260,12 @@ out:
 /*
  * A new execution's id is known: print it (or {"id": N}); with wait,
  * follow it to the end and print its final state (exactly show --json's
- * with json).  Shared by run and retry.
+ * with json): req is the submit or retry that asked to watch it.  Shared
+ * by run and retry.
  */
 int
-run_report(struct pipectl *ctl, struct conn *conn, int64_t id, bool wait,
-    bool json)
+run_report(struct pipectl *ctl, struct conn *conn, int64_t req, int64_t id,
+    bool wait, bool json)
 {
 	const struct node	*exec;
 	struct node		*reply = NULL;
@@ -268,7 +278,7 @@ run_report(struct pipectl *ctl, struct conn *conn, int64_t id, bool wait,
 	fflush(stdout);
 	if (!wait)
 		return EXIT_OK;
-	if ((rc = run_follow(ctl, conn, id, json)) != EXIT_OK ||
+	if ((rc = run_follow(ctl, conn, req, id, json)) != EXIT_OK ||
 	    (rc = show_fetch(conn, id, &reply, &exec)) != EXIT_OK)
 		return rc;
 	if (json)

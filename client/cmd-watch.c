@@ -60,6 +60,37 @@ watch_begin(struct watch *w, struct conn *conn, int64_t execution)
 }
 
 /*
+ * Take over the watch a submit or retry asked for (watch: true): its
+ * stream carries the request's id, starting with the "watching" reply.
+ * Nothing is missed between the acknowledgement and the first event.
+ */
+int
+watch_adopt(struct watch *w, struct conn *conn, int64_t req,
+    int64_t execution)
+{
+	struct node	*msg;
+	int64_t		 rid;
+	int		 rc;
+
+	memset(w, 0, sizeof *w);
+	w->conn = conn;
+	w->req = req;
+	w->execution = execution;
+	for (;;) {
+		if ((msg = conn_read(conn)) == NULL)
+			conn_interrupt_exit(execution);
+		if (proto_get_int(msg, "id", &rid) == 0 && rid == w->req &&
+		    proto_get(msg, "watching") != NULL)
+			break;
+		node_free(msg);
+	}
+	if ((rc = conn_check(msg)) == EXIT_OK)
+		w->final = watch_is_final(proto_get_str(msg, "status"));
+	node_free(msg);
+	return rc;
+}
+
+/*
  * The next thing on the stream, waiting up to timeout_ms (-1: for ever).
  * The execution's own final event ends the stream as the end reply does,
  * so that nothing hangs on a daemon that does not send one.

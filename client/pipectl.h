@@ -65,8 +65,8 @@ __attribute__((noreturn)) void conn_fail(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 
 /* cmd-run.c: print and follow a new execution, for run and retry. */
-int	run_report(struct pipectl *, struct conn *, int64_t id, bool wait,
-	    bool json);
+int	run_report(struct pipectl *, struct conn *, int64_t req, int64_t id,
+	    bool wait, bool json);
 
 /* cmd-watch.c: following a watch stream, for run --wait and wait too. */
 enum watch_next {
@@ -86,6 +86,8 @@ struct watch {
 };
 
 int		 watch_begin(struct watch *, struct conn *, int64_t execution);
+int		 watch_adopt(struct watch *, struct conn *, int64_t req,
+		    int64_t execution);
 enum watch_next	 watch_next(struct watch *, int timeout_ms, struct node **);
 
 /* cmd-wait.c: how an execution's end becomes an exit status. */

@@ -265,6 +265,18 @@ conn_find(struct daemon *d, uint64_t serial)
 	return NULL;
 }
 
+/* Close every connection once what is queued for it was written. */
+void
+conn_drain_all(struct daemon *d)
+{
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&d->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		conn_close_after_write(c);
+	}
+}
+
 /* Who the client is. */
 const struct peer *
 conn_peer(const struct conn *c)

@@ -327,18 +327,31 @@ daemon_instance(const char *state_dir)
 	return name;
 }
 
-/* Once the last execution is final during a stop, leave the loop. */
+/*
+ * Once the last execution is final during a stop, let every client have
+ * what is queued for it (its last events), then leave the loop.
+ */
 void
 daemon_check_stopped(struct daemon *d)
 {
-	size_t	i;
+	size_t		 i;
 
 	if (!d->stopping)
 		return;
 	for (i = 0; i < history_count(d->hist); i++)
 		if (!result_is_final(&history_at(d->hist, i)->r))
 			return;
-	event_base_loopexit(d->base, NULL);
+	if (!d->draining) {
+		struct timeval tv = { 5, 0 };
+
+		/* A client that does not read gets 5 seconds, not forever. */
+		d->draining = true;
+		if (d->stop_timer != NULL)
+			evtimer_add(d->stop_timer, &tv);
+		conn_drain_all(d);
+	}
+	if (d->nconns == 0)
+		event_base_loopexit(d->base, NULL);
 }
 
 static void
@@ -353,7 +366,11 @@ daemon_stop_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon	*d = arg;
 
-	log_warnx("tasks still running after the stop timeout; exiting");
+	if (d->draining)
+		log_warnx("clients not reading what is left for them; exiting");
+	else
+		log_warnx("tasks still running after the stop timeout; "
+		    "exiting");
 	event_base_loopexit(d->base, NULL);
 }
 

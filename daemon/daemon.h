@@ -77,6 +77,7 @@ struct daemon {
 	unsigned		 nconns;
 	int64_t			 started_us;
 	bool			 stopping;
+	bool			 draining;	/* flushing clients before exit */
 	struct event		*sig_term;
 	struct event		*sig_int;
 	struct event		*sig_hup;
@@ -108,6 +109,7 @@ void	 conn_send(struct conn *, const struct node *);
 void	 conn_send_error(struct conn *, int64_t id, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 conn_close_after_write(struct conn *);
+void	 conn_drain_all(struct daemon *);
 const struct peer *conn_peer(const struct conn *);
 uint64_t conn_serial(const struct conn *);
 struct conn *conn_find(struct daemon *, uint64_t serial);

@@ -178,6 +178,7 @@ struct dispatch_pending {
 	uint64_t	 conn;
 	int64_t		 id;
 	uint64_t	 exec;
+	bool		 watch;		/* follow it from the start */
 };
 
 /*
@@ -212,6 +213,9 @@ dispatch_created_cb(bool ok, void *arg)
 		r = proto_reply_ok(dp->id);
 		node_map_set_str(r, "execution", node_new_int((int64_t)e->id));
 		dispatch_reply(c, r);
+		/* Before the runner starts: the first event is not missed. */
+		if (dp->watch)
+			stream_watch(c, dp->id, e);
 	}
 	free(dp);
 	if ((run = runner_find(e->runner)) != NULL &&
@@ -223,9 +227,13 @@ dispatch_created_cb(bool ok, void *arg)
 	}
 }
 
-/* Answer and start e once its creation is durable. */
+/*
+ * Answer and start e once its creation is durable; with "watch: true" in
+ * the request, the connection then follows it as a watch does.
+ */
 static void
-dispatch_when_created(struct conn *c, int64_t id, struct execution *e)
+dispatch_when_created(struct conn *c, const struct node *req, int64_t id,
+    struct execution *e)
 {
 	struct dispatch_pending	*dp;
 
@@ -234,6 +242,8 @@ dispatch_when_created(struct conn *c, int64_t id, struct execution *e)
 	dp->conn = conn_serial(c);
 	dp->id = id;
 	dp->exec = e->id;
+	dp->watch = false;
+	proto_get_bool(req, "watch", &dp->watch);
 	journal_when_durable(dp->d->journal, dispatch_created_cb, dp);
 }
 
@@ -319,7 +329,7 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	free(msg);
 	log_info("execution %llu: %s submitted by %s, runner %s",
 	    (unsigned long long)e->id, p->name, peer->user, rname);
-	dispatch_when_created(c, id, e);
+	dispatch_when_created(c, req, id, e);
 }
 
 static void
@@ -349,7 +359,7 @@ dispatch_retry(struct conn *c, const struct node *req, int64_t id)
 	log_info("execution %llu: retry of %llu by %s",
 	    (unsigned long long)e->id, (unsigned long long)orig->id,
 	    peer->user);
-	dispatch_when_created(c, id, e);
+	dispatch_when_created(c, req, id, e);
 }
 
 static void

@@ -351,3 +351,50 @@ out:
 	buf_release(&b);
 	return p;
 }
+
+/* Make a scalar that stands for a string a string, keeping its text. */
+static void
+load_canonical_scalar(struct node *n)
+{
+	if (n->type != NODE_STR && node_is_scalar(n) && n->type != NODE_NULL &&
+	    n->type != NODE_BIN && n->text != NULL)
+		n->type = NODE_STR;
+}
+
+static void
+load_canonical_env(struct node *env)
+{
+	size_t	i;
+
+	if (env == NULL || env->type != NODE_MAP)
+		return;
+	for (i = 0; i < node_count(env); i++)
+		load_canonical_scalar(node_map_value(env, i));
+}
+
+/*
+ * Before a parsed file travels as msgpack, which keeps values but not
+ * their source text: env values and argv elements become strings of
+ * their text, so that "MODE: 0755" arrives as "0755", not 493.
+ */
+void
+load_canonical(struct node *doc)
+{
+	struct node	*tasks, *t, *argv;
+	size_t		 i, k;
+
+	if (doc == NULL || doc->type != NODE_MAP)
+		return;
+	load_canonical_env(node_map_get(doc, "env"));
+	if ((tasks = node_map_get(doc, "tasks")) == NULL ||
+	    tasks->type != NODE_MAP)
+		return;
+	for (i = 0; i < node_count(tasks); i++) {
+		t = node_map_value(tasks, i);
+		load_canonical_env(node_map_get(t, "env"));
+		if ((argv = node_map_get(t, "argv")) != NULL &&
+		    argv->type == NODE_SEQ)
+			for (k = 0; k < argv->nkids; k++)
+				load_canonical_scalar(argv->kids[k]);
+	}
+}

@@ -30,6 +30,8 @@ struct pipeline	*load_buffer(const char *, size_t, unsigned flags,
 		    struct diag *, struct node **docp);
 /* Whether a string may be an input key ([A-Za-z_][A-Za-z0-9_.-]{0,63}). */
 bool		 load_valid_input_key(const char *);
+/* Turn env values and argv elements into strings of their source text. */
+void		 load_canonical(struct node *);
 /* Check a parsed document (the daemon's entry point). */
 struct pipeline	*load_document(const struct node *, unsigned flags,
 		    struct diag *);

@@ -227,6 +227,7 @@ load_env(struct load *l, const struct node *n, const char *ctx,
 	const struct node	*k, *v;
 	size_t			 i, count;
 	int			 bad = 0;
+	char			*text;
 
 	if (n->type != NODE_MAP) {
 		load_wrong_type(l, n, ctx, "env", "a mapping of NAME: value");
@@ -260,25 +261,49 @@ load_env(struct load *l, const struct node *n, const char *ctx,
 			bad = 1;
 			continue;
 		}
-		if (!node_is_scalar(v) || v->type == NODE_NULL ||
-		    v->text == NULL) {
+		if ((text = load_scalar_text(v)) == NULL) {
 			load_err(l, v, "%senv %s must be a string, not %s", ctx,
 			    k->text, node_type_name(v->type));
 			bad = 1;
 			continue;
 		}
-		if (v->len > PL_MAX_ENV_VALUE) {
+		if (strlen(text) > PL_MAX_ENV_VALUE) {
 			load_err(l, v, "%senv %s is %zu bytes long, over the "
-			    "limit of %u", ctx, k->text, v->len,
+			    "limit of %u", ctx, k->text, strlen(text),
 			    PL_MAX_ENV_VALUE);
+			free(text);
 			bad = 1;
 			continue;
 		}
 		(*out)[*nout].name = xstrdup(k->text);
-		(*out)[*nout].value = xstrdup(v->text);
+		(*out)[*nout].value = text;
 		(*nout)++;
 	}
 	return bad ? -1 : 0;
+}
+
+/*
+ * The text of a scalar used as a string (an env value, an argv element):
+ * its source text when it has one ("0755" stays "0755"), else its value
+ * written out.  NULL for null, bytes, lists and mappings.
+ */
+char *
+load_scalar_text(const struct node *n)
+{
+	if (!node_is_scalar(n) || n->type == NODE_NULL || n->type == NODE_BIN)
+		return NULL;
+	if (n->text != NULL)
+		return xstrdup(n->text);
+	switch (n->type) {
+	case NODE_BOOL:
+		return xstrdup(n->b ? "true" : "false");
+	case NODE_INT:
+		return xprintf("%lld", (long long)n->i);
+	case NODE_FLOAT:
+		return xprintf("%.17g", n->f);
+	default:
+		return NULL;
+	}
 }
 
 /* An iterator: a list of at most PL_MAX_ITEMS items of any shape. */

@@ -53,6 +53,7 @@ int	 load_env(struct load *, const struct node *, const char *ctx,
 	    struct env_var **out, size_t *n);
 int	 load_iterate(struct load *, const struct node *, const char *ctx,
 	    struct node **out);
+char	*load_scalar_text(const struct node *);
 int	 load_command(struct load *, const struct node *, const char *ctx,
 	    const char *what, char **out);
 int	 load_task_index(struct load *, const char *name, uint32_t *out);

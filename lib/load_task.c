@@ -135,6 +135,7 @@ load_argv(struct load *l, struct task_def *t, const struct node *n,
 {
 	const struct node	*it;
 	size_t			 i, total = 0;
+	char			*text;
 
 	if (n->type != NODE_SEQ || n->nkids == 0) {
 		load_err(l, n, "%sargv must be a non-empty list of strings", ctx);
@@ -148,16 +149,15 @@ load_argv(struct load *l, struct task_def *t, const struct node *n,
 	t->argv = xcalloc(n->nkids + 1, sizeof *t->argv);
 	for (i = 0; i < n->nkids; i++) {
 		it = node_item(n, i);
-		if (!node_is_scalar(it) || it->type == NODE_NULL ||
-		    it->text == NULL) {
+		if ((text = load_scalar_text(it)) == NULL) {
 			load_err(l, it, "%sargv[%zu] must be a string, not %s",
 			    ctx, i, node_type_name(it->type));
 			t->argv[t->argc++] = xstrdup("");
 			continue;
 		}
-		total += it->len + 1;
-		t->argv[t->argc++] = xstrdup(it->text);
-		load_placeholders_in(l, t, it, ctx, it->text);
+		total += strlen(text) + 1;
+		t->argv[t->argc++] = text;
+		load_placeholders_in(l, t, it, ctx, text);
 	}
 	if (t->argv[0][0] == '\0')
 		load_err(l, node_item(n, 0), "%sargv[0] (the program) must not "

@@ -184,7 +184,7 @@ static void
 local_pump_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct local		*l = arg;
-	struct local_exec	*le, *start;
+	struct local_exec	*le, *start, *nx;
 	struct timeval		 tv = { 1, 0 };
 	struct proc		**batch;
 	size_t			  nbatch = 0, i;
@@ -205,14 +205,16 @@ local_pump_cb(evutil_socket_t fd, short ev, void *arg)
 			le = TAILQ_FIRST(&l->execs);
 		start = le;
 		while (le != NULL && l->running < l->host->max_parallel) {
-			progress |= local_launch_one(l, le, batch, &nbatch);
-			le = TAILQ_NEXT(le, entry);
-			if (le == NULL)
-				le = TAILQ_FIRST(&l->execs);
-			if (le == start)
+			if ((nx = TAILQ_NEXT(le, entry)) == NULL)
+				nx = TAILQ_FIRST(&l->execs);
+			if (local_launch_one(l, le, batch, &nbatch)) {
+				/* The next pass begins after the last served. */
+				progress = 1;
+				l->next = nx;
+			}
+			if ((le = nx) == start)
 				break;
 		}
-		l->next = le;
 	} while (progress && l->running < l->host->max_parallel);
 	if (nbatch > 0 && l->host->barrier() == -1) {
 		for (i = 0; i < nbatch; i++)
