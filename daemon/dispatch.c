@@ -15,6 +15,7 @@
 #include "address.h"
 #include "bounds.h"
 #include "daemon.h"
+#include "defcache.h"
 #include "diag.h"
 #include "history.h"
 #include "journal.h"
@@ -273,6 +274,7 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	const struct peer	*peer = conn_peer(c);
 	const struct node	*doc, *input;
 	const char		*cwd, *source, *rname;
+	struct defref		*dref;
 	struct pipeline		*p;
 	struct execution	*e;
 	struct diag		*dg;
@@ -297,24 +299,23 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	if ((source = proto_get_str(req, "source")) == NULL)
 		source = "<submitted>";
 	dg = diag_new(source);
-	/* Never trust the client's own check: load the document again. */
-	if ((p = load_document(doc, 0, dg)) == NULL) {
+	/* Never trust the client's check: load it (once per distinct doc). */
+	if ((dref = defcache_get(history_defs(d->hist), doc, 0, dg)) == NULL) {
 		dispatch_invalid(c, id, dg);
 		diag_free(dg);
 		return;
 	}
 	diag_free(dg);
+	p = dref->def;
 	if ((rname = proto_get_str(req, "runner")) == NULL)
 		rname = p->runner != NULL ? p->runner : d->opts.runner;
 	if (runner_find(rname) == NULL) {
 		conn_send_error(c, id, "unknown_runner", "no runner named '%s'",
 		    rname);
-		pipeline_free(p);
+		defref_release(dref);
 		return;
 	}
-	e = execution_new(history_next_id(d->hist), p, NULL, NULL);
-	e->owned_def = p;
-	e->doc = node_copy(doc);
+	e = execution_new_shared(history_next_id(d->hist), dref);
 	e->input = input != NULL ? node_copy(input) : node_new(NODE_MAP);
 	e->cwd = dispatch_cwd(cwd, p->cwd);
 	e->uid = peer->uid;

@@ -247,10 +247,10 @@ store_start_gc(struct daemon *d)
 }
 
 /* The runners' barrier: what was recorded is durable before effects. */
-static int
-store_barrier(void)
+static void
+store_when_durable(void (*cb)(bool, void *), void *arg)
 {
-	return journal_flush(daemon_g->journal);
+	journal_when_durable(daemon_g->journal, cb, arg);
 }
 
 static bool
@@ -263,7 +263,7 @@ store_can_start(void)
 void
 store_runner_config(struct daemon *d, struct runner_config *rc)
 {
-	rc->barrier = store_barrier;
+	rc->when_durable = store_when_durable;
 	rc->can_start = store_can_start;
 }
 

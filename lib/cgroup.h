@@ -31,7 +31,7 @@ const char		*cgroup_root_path(const struct cgroup_root *);
 
 /*
  * Create a child cgroup named name (letters, digits, '-', '_', '.') and
- * return a directory fd for CLONE_INTO_CGROUP (O_CLOEXEC), or -1.
+ * return a directory fd for spawn_cmd.cgroup_fd (O_CLOEXEC), or -1.
  */
 int	cgroup_create(struct cgroup_root *, const char *name);
 /* Signal every process in it; SIGKILL uses cgroup.kill (atomic). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defcache.h"
 #include "history.h"
 #include "jcodec.h"
 #include "jformat.h"
@@ -23,6 +24,7 @@ struct history {
 	uint64_t		  next_id;
 	unsigned long long	  changes;
 	struct journal		 *journal;	/* NULL: memory only */
+	struct defcache		 *defs;		/* definitions, shared */
 };
 
 static void
@@ -41,6 +43,7 @@ history_new(void)
 
 	h = xcalloc(1, sizeof *h);
 	h->next_id = 1;
+	h->defs = defcache_new();
 	return h;
 }
 
@@ -55,7 +58,15 @@ history_free(struct history *h)
 	for (i = 0; i < h->n; i++)
 		execution_free(h->v[i]);
 	free(h->v);
+	defcache_free(h->defs);
 	free(h);
+}
+
+/* The shared definitions of this history's executions. */
+struct defcache *
+history_defs(const struct history *h)
+{
+	return h->defs;
 }
 
 /* The next id to give. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct defcache;
 struct execution;
 struct history;
 struct journal;
@@ -20,6 +21,7 @@ struct history	*history_new(void);
 void		 history_free(struct history *);
 /* The id the next execution gets (never reused). */
 uint64_t	 history_next_id(const struct history *);
+struct defcache	*history_defs(const struct history *);
 /* Take ownership of a new execution (its id from history_next_id()). */
 void		 history_add(struct history *, struct execution *);
 /* Record one change, and iterator items (the reporter's sink). */

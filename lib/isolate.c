@@ -1,13 +1,28 @@
 /*
- * The child side of spawn: between clone and exec, in the new process.
+ * The child side of spawn: between clone and exec, in the new process;
+ * and the clone that makes it share our memory meanwhile.
  *
- * Everything here must be async-signal-safe: the parent may have other
- * threads, and after a clone only the calling thread exists, so any lock
- * (malloc's, stdio's) could be held forever.  Nothing allocates, nothing
- * logs; a failure is written as a struct isolate_report to the
+ * Everything the child runs must be async-signal-safe: the parent may have
+ * other threads, and after a clone only the calling thread exists, so any
+ * lock (malloc's, stdio's) could be held forever.  Nothing allocates,
+ * nothing logs; a failure is written as a struct isolate_report to the
  * close-on-exec pipe and the process ends with _exit(127).  A successful
  * exec closes the pipe, which is how the parent tells "could not run" from
  * "ran and exited 127".
+ *
+ * isolate_vfork makes the child with CLONE_VM | CLONE_VFORK on a stack of
+ * its own, as posix_spawn does: a fork copies the daemon's page tables and
+ * leaves it copy-on-write faults to take, which made spawning the daemon's
+ * bottleneck.  The child then runs in the daemon's memory until it execs,
+ * so it changes nothing there but its stack, errno (the calling thread's)
+ * and, by a gid change, the mm's dumpable flag, both of which
+ * isolate_vfork restores; and it is built without ASan, whose bookkeeping
+ * would write shadow memory we share.  Our thread waits
+ * meanwhile: the child must never block before exec, nor be stoppable by
+ * anyone who could not stop us anyway (so not for another uid).  clone3
+ * puts it straight into its cgroup; having it join by hand instead would
+ * make us wait for the migration too, an RCU grace period (milliseconds)
+ * when spawns are sparse.  Where any of this cannot be had, spawn.c forks.
  *
  * The order matters.  The parent blocked every signal around the clone,
  * so the cgroup (when we must join it ourselves) and the session come
@@ -21,25 +36,49 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/sched.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "isolate.h"
+#include "log.h"
+
+/*
+ * For every function the child runs: no ASan instrumentation, which
+ * poisons and unpoisons the shadow of each stack frame and keeps
+ * per-thread state, all of it memory a CLONE_VM child shares with us.
+ */
+#define ISOLATE_CHILD		__attribute__((no_sanitize_address))
+
+/* The vfork child's stack (see isolate_stack_take). */
+#define ISOLATE_STACK_SIZE	(64 * 1024)
+
+/* A syscall number as text, for the assembly below. */
+#define ISOLATE_STR(x)		ISOLATE_STR2(x)
+#define ISOLATE_STR2(x)		#x
 
 /*
  * Credential syscalls without glibc's wrappers: in a process that glibc
  * believes multi-threaded, setuid() and friends broadcast the change to
- * every thread and wait for them, and after a raw clone3 those threads do
- * not exist here.  The raw call changes this (only) thread, which is all
- * there is.  32-bit x86 names the 32-bit-id calls differently.
+ * every thread and wait for them, and after a clone those threads are not
+ * ours (and with CLONE_VM, glibc's bookkeeping is the parent's).  The raw
+ * call changes this (only) thread, which is all there is.  32-bit x86
+ * names the 32-bit-id calls differently.
  */
 #ifdef SYS_setgroups32
 #define ISOLATE_SYS_SETGROUPS	SYS_setgroups32
@@ -54,6 +93,10 @@
 /* Groups compared one by one up to this many; beyond, only the count. */
 #define ISOLATE_CHECK_GROUPS	64
 
+static char	*isolate_stack;		/* lowest usable byte; a guard below */
+static bool	 isolate_stack_busy;	/* a clone is using it */
+static bool	 isolate_no_clone;	/* clone() refused once: fork */
+
 static const char *const isolate_step_names[] = {
 	[ISOLATE_STEP_SETSID] = "setsid",
 	[ISOLATE_STEP_CGROUP] = "cgroup",
@@ -65,7 +108,7 @@ static const char *const isolate_step_names[] = {
 };
 
 /* Report a failed step to the parent and end the process. */
-__attribute__((noreturn)) static void
+ISOLATE_CHILD __attribute__((noreturn)) static void
 isolate_fail(int rfd, int step, int error)
 {
 	struct isolate_report	 r = { .step = step, .error = error };
@@ -79,7 +122,7 @@ isolate_fail(int rfd, int step, int error)
 }
 
 /* Give every signal its default action, then unblock them all. */
-static void
+ISOLATE_CHILD static void
 isolate_signals(void)
 {
 	/*
@@ -107,7 +150,7 @@ isolate_signals(void)
 }
 
 /* Join a cgroup by hand, when clone3 could not place us there. */
-static int
+ISOLATE_CHILD static int
 isolate_join_cgroup(int dirfd)
 {
 	ssize_t	n;
@@ -125,7 +168,7 @@ isolate_join_cgroup(int dirfd)
 }
 
 /* Move a descriptor out of 0..2 so that the dup2()s cannot clobber it. */
-static int
+ISOLATE_CHILD static int
 isolate_high(int fd)
 {
 	if (fd > 2)
@@ -134,7 +177,7 @@ isolate_high(int fd)
 }
 
 /* Close every descriptor from lo to hi included. */
-static void
+ISOLATE_CHILD static void
 isolate_close_range(unsigned int lo, unsigned int hi, int max_fd)
 {
 	unsigned int	fd;
@@ -154,7 +197,7 @@ isolate_close_range(unsigned int lo, unsigned int hi, int max_fd)
  * stdin from /dev/null, stdout and stderr as asked, and no other
  * descriptor except the report pipe, whose number *rfd may change.
  */
-static int
+ISOLATE_CHILD static int
 isolate_stdio(const struct isolate *is, int *rfd)
 {
 	int	nfd, ofd, efd;
@@ -180,7 +223,7 @@ isolate_stdio(const struct isolate *is, int *rfd)
 }
 
 /* Apply the limits the parent computed. */
-static int
+ISOLATE_CHILD static int
 isolate_rlimits(const struct isolate *is)
 {
 	size_t	i;
@@ -194,7 +237,7 @@ isolate_rlimits(const struct isolate *is)
 }
 
 /* Whether the supplementary groups are exactly the ones asked for. */
-static bool
+ISOLATE_CHILD static bool
 isolate_groups_ok(const struct isolate *is)
 {
 	gid_t	have[ISOLATE_CHECK_GROUPS];
@@ -223,7 +266,7 @@ isolate_groups_ok(const struct isolate *is)
  * and check that it held (POS37-C): all three ids, the groups, and that
  * the way back to root is closed.
  */
-static int
+ISOLATE_CHILD static int
 isolate_identity(const struct isolate *is)
 {
 	uid_t	ruid, euid, suid;
@@ -250,7 +293,7 @@ isolate_identity(const struct isolate *is)
  * remembered in case nothing else works, anything else (ENOEXEC included:
  * no retry through /bin/sh) stops the search.
  */
-static int
+ISOLATE_CHILD static int
 isolate_exec(const struct isolate *is)
 {
 	size_t	i;
@@ -278,7 +321,7 @@ isolate_exec(const struct isolate *is)
 }
 
 /* The child: set everything up, exec, or report which step failed. */
-void
+ISOLATE_CHILD void
 isolate_child(const struct isolate *is)
 {
 	int	rfd = is->report_fd, error;
@@ -301,6 +344,226 @@ isolate_child(const struct isolate *is)
 		isolate_fail(rfd, ISOLATE_STEP_CHDIR, errno);
 	error = isolate_exec(is);
 	isolate_fail(rfd, ISOLATE_STEP_EXEC, error);
+}
+
+/* Where a CLONE_VM child starts, on its own stack. */
+ISOLATE_CHILD static int
+isolate_vfork_child(void *arg)
+{
+	isolate_child(arg);
+}
+
+#if defined(SYS_clone3) && (defined(__x86_64__) || defined(__aarch64__))
+#define ISOLATE_HAVE_CLONE3	1
+
+static bool	isolate_no_clone3;	/* ENOSYS once: no more tries */
+
+/*
+ * clone3 that runs fn(arg) in the child, on the stack that args give, and
+ * exits with what fn returns, as glibc's clone() does for the legacy call;
+ * in the parent, the child's pid or -errno.  It has to be assembly: the
+ * child starts on its new stack with the parent's registers, and C after
+ * a syscall() would return through frames that are not there.  fn and arg
+ * travel in registers that the syscall leaves alone, and the child gets a
+ * copy of them.  Only for a child with a stack of its own.
+ */
+long	isolate_clone3(struct clone_args *, size_t, int (*)(void *), void *)
+	    __attribute__((visibility("hidden")));
+
+__asm__(
+	"	.pushsection .text\n"
+	"	.globl	isolate_clone3\n"
+	"	.hidden	isolate_clone3\n"
+	"	.type	isolate_clone3, %function\n"
+	"	.p2align 4\n"
+	"isolate_clone3:\n"
+	"	.cfi_startproc\n"
+#if defined(__x86_64__)
+#if defined(__CET__) && (__CET__ & 1)
+	"	endbr64\n"
+#endif
+	/* syscall clobbers rcx and r11 (and rax, the result) only. */
+	"	mov	%rdx, %r8\n"
+	"	mov	%rcx, %r9\n"
+	"	mov	$" ISOLATE_STR(SYS_clone3) ", %eax\n"
+	"	syscall\n"
+	"	test	%rax, %rax\n"
+	"	jz	1f\n"
+	"	ret\n"
+	/* The child: rsp is the top of its stack, 16-byte aligned. */
+	"1:	.cfi_undefined rip\n"
+	"	xor	%ebp, %ebp\n"
+	"	mov	%r9, %rdi\n"
+	"	call	*%r8\n"
+	"	mov	%eax, %edi\n"
+	"	mov	$" ISOLATE_STR(SYS_exit) ", %eax\n"
+	"	syscall\n"
+	"	hlt\n"
+#else
+	/* bti c (a no-op without BTI); svc keeps all but x0. */
+	"	hint	34\n"
+	"	mov	x8, #" ISOLATE_STR(SYS_clone3) "\n"
+	"	svc	#0\n"
+	"	cbz	x0, 1f\n"
+	"	ret\n"
+	/* The child: sp is the top of its stack, 16-byte aligned. */
+	"1:	.cfi_undefined x30\n"
+	"	mov	x29, xzr\n"
+	"	mov	x30, xzr\n"
+	"	mov	x0, x3\n"
+	"	blr	x2\n"
+	"	mov	x8, #" ISOLATE_STR(SYS_exit) "\n"
+	"	svc	#0\n"
+	"	brk	#0\n"
+#endif
+	"	.cfi_endproc\n"
+	"	.size	isolate_clone3, .-isolate_clone3\n"
+	"	.popsection\n");
+
+/* clone3(CLONE_VM | CLONE_VFORK) on the stack below top; -1 with errno. */
+static pid_t
+isolate_vfork_clone3(const struct isolate *is, char *top, int cgfd,
+    int *pidfd)
+{
+	struct clone_args	ca;
+	long			rc;
+
+	memset(&ca, 0, sizeof ca);
+	ca.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+	ca.exit_signal = SIGCHLD;
+	ca.stack = (uint64_t)(uintptr_t)(top - ISOLATE_STACK_SIZE);
+	ca.stack_size = ISOLATE_STACK_SIZE;
+	if (cgfd != -1) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+	}
+	rc = isolate_clone3(&ca, sizeof ca, isolate_vfork_child, (void *)is);
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return (pid_t)rc;
+}
+#endif
+
+/*
+ * Take the vfork child's stack and return its top, or NULL if another
+ * thread has it or it cannot be mapped.  One stack serves every spawn:
+ * CLONE_VFORK holds the caller until the child has exec'd or exited, and
+ * the busy flag holds other threads off.  It is mapped on first use and
+ * kept; the page below it is a guard, so an overflow kills the child
+ * (SIGSEGV) instead of writing over the daemon's memory.
+ */
+static char *
+isolate_stack_take(void)
+{
+	long	 page;
+	char	*p;
+
+	if (__atomic_test_and_set(&isolate_stack_busy, __ATOMIC_ACQUIRE))
+		return NULL;
+	if (isolate_stack == NULL) {
+		if ((page = sysconf(_SC_PAGESIZE)) <= 0)
+			page = 4096;
+		p = mmap(NULL, (size_t)page + ISOLATE_STACK_SIZE,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_STACK, -1, 0);
+		if (p != MAP_FAILED && mprotect(p, (size_t)page,
+		    PROT_NONE) == -1) {
+			(void)munmap(p, (size_t)page + ISOLATE_STACK_SIZE);
+			p = MAP_FAILED;
+		}
+		if (p == MAP_FAILED) {
+			__atomic_clear(&isolate_stack_busy, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		isolate_stack = p + page;
+	}
+	return isolate_stack + ISOLATE_STACK_SIZE;
+}
+
+/* Give the stack back, once the vfork child is off it. */
+static void
+isolate_stack_give(void)
+{
+	__atomic_clear(&isolate_stack_busy, __ATOMIC_RELEASE);
+}
+
+/*
+ * The clone: clone3 where we have its trampoline, else glibc's clone()
+ * (the legacy call writes the pidfd to parent_tid), which cannot place
+ * the child in a cgroup.  Returns 0 where neither can be had.
+ */
+static pid_t
+isolate_vfork_clone(const struct isolate *is, char *top, int cgfd,
+    int *pidfd)
+{
+	pid_t	pid;
+
+#ifdef ISOLATE_HAVE_CLONE3
+	if (!isolate_no_clone3) {
+		if ((pid = isolate_vfork_clone3(is, top, cgfd, pidfd)) != -1)
+			return pid;
+		/* EINVAL: CLONE_INTO_CGROUP before 5.7; EPERM: a filter. */
+		if (errno != ENOSYS && errno != EINVAL && errno != EPERM)
+			return -1;
+		if (errno == ENOSYS) {
+			log_debug("spawn: clone3: %s", strerror(errno));
+			isolate_no_clone3 = true;
+		}
+	}
+#endif
+	if (cgfd != -1 || isolate_no_clone)
+		return 0;
+	*pidfd = -1;
+	pid = clone(isolate_vfork_child, top, CLONE_VM | CLONE_VFORK |
+	    CLONE_PIDFD | SIGCHLD, (void *)is, pidfd, NULL, NULL);
+	if (pid > 0 && *pidfd == -1) {
+		/* Before 5.2 the flag was ignored: no pidfd, no use. */
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		errno = ENOSYS;
+		pid = -1;
+	}
+	if (pid != -1)
+		return pid;
+	if (errno != ENOSYS && errno != EINVAL && errno != EPERM)
+		return -1;
+	log_debug("spawn: clone(CLONE_VM): %s; forking", strerror(errno));
+	isolate_no_clone = true;
+	return 0;
+}
+
+/* Start the child sharing our memory (see isolate.h). */
+pid_t
+isolate_vfork(const struct isolate *is, int cgfd, int *pidfd)
+{
+	char	*top;
+	pid_t	 pid;
+	int	 saved = errno, dumpable;
+
+	/*
+	 * Not for a child that takes another uid: between its setuid and its
+	 * exec, that user may stop it (SIGSTOP), and with it our thread,
+	 * which CLONE_VFORK holds until the exec.  A fork cannot hang us.
+	 */
+	if (is->set_identity && is->uid != geteuid())
+		return 0;
+	if ((top = isolate_stack_take()) == NULL)
+		return 0;
+	/* A gid change marks the mm undumpable: ours, while it is shared. */
+	dumpable = is->set_identity ? prctl(PR_GET_DUMPABLE) : -1;
+	pid = isolate_vfork_clone(is, top, cgfd, pidfd);
+	isolate_stack_give();
+	if (pid > 0) {
+		/* The child is off our mm now: put our flag back. */
+		if (dumpable == 1 && prctl(PR_GET_DUMPABLE) != 1)
+			(void)prctl(PR_SET_DUMPABLE, 1);
+		/* The child's failed calls set our thread's errno. */
+		errno = saved;
+	}
+	return pid;
 }
 
 /* The name of a step; "setup" for anything the table does not know. */

@@ -1,10 +1,13 @@
 /*
- * The child side of spawn: what runs between clone and exec.
+ * The child side of spawn: what runs between clone and exec, and the
+ * clone that shares our memory with it.
  *
  * Internal to spawn.c.  The parent fills a struct isolate with everything
  * already computed (argv, envp, PATH candidates, rlimit values, descriptor
  * numbers), so that the child needs no memory allocation and no lock that
- * another thread of the parent could have held at the moment of the clone.
+ * another thread of the parent could have held at the moment of the clone,
+ * and, since it may share the parent's memory (CLONE_VM), writes nothing
+ * there that the parent relies on.
  */
 #ifndef PL_ISOLATE_H
 #define PL_ISOLATE_H
@@ -64,7 +67,16 @@ struct isolate {
 	int			 max_fd;	/* for the close() fallback */
 };
 
-/* Set the process up and exec; never returns. */
+/*
+ * Start the child with CLONE_VM | CLONE_VFORK, straight into the cgroup
+ * cgfd (or -1), with all signals blocked.  Returns its pid, with *pidfd
+ * set, once it has exec'd or exited; -1 with errno on a failure that a
+ * fork would share; 0 where this clone cannot be had (kernel, filter,
+ * architecture, or a child that takes another uid): fork then.
+ */
+pid_t				 isolate_vfork(const struct isolate *,
+				    int cgfd, int *pidfd);
+/* Set the process up and exec; never returns.  For a forked child. */
 __attribute__((noreturn)) void	 isolate_child(const struct isolate *);
 /* The name of a step for struct spawn_exit ("exec", "chdir", ...). */
 const char			*isolate_step_name(int);

@@ -3,15 +3,19 @@
  */
 #include "config.h"
 
+#include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "bounds.h"
+#include "defcache.h"
 #include "diag.h"
 #include "history.h"
 #include "jcodec.h"
 #include "jformat.h"
 #include "load.h"
+#include "log.h"
 #include "node.h"
 #include "pipeline.h"
 #include "proto.h"
@@ -115,7 +119,7 @@ jcodec_apply_created(struct history *h, const struct node *m, char **err)
 	const struct node	*doc = proto_get(m, "pipeline");
 	const struct node	*input = proto_get(m, "input");
 	struct execution	*e, *orig;
-	struct pipeline		*p;
+	struct defref		*dref;
 	struct diag		*d;
 	int64_t			 id = jcodec_int(m, "execution", 0);
 	char			*msg;
@@ -126,7 +130,8 @@ jcodec_apply_created(struct history *h, const struct node *m, char **err)
 		return -1;
 	}
 	d = diag_new("journal");
-	if ((p = load_document(doc, LOAD_REGISTERED, d)) == NULL) {
+	if ((dref = defcache_get(history_defs(h), doc, LOAD_REGISTERED,
+	    d)) == NULL) {
 		diag_sort(d);
 		msg = diag_format(d, 0);
 		*err = xprintf("execution %lld: its definition does not load: "
@@ -136,9 +141,7 @@ jcodec_apply_created(struct history *h, const struct node *m, char **err)
 		return -1;
 	}
 	diag_free(d);
-	e = execution_new((uint64_t)id, p, NULL, NULL);
-	e->owned_def = p;
-	e->doc = node_copy(doc);
+	e = execution_new_shared((uint64_t)id, dref);
 	e->input = input != NULL && input->type == NODE_MAP ?
 	    node_copy(input) : node_new(NODE_MAP);
 	e->cwd = xstrdup(proto_get_str(m, "cwd") != NULL ?
@@ -159,13 +162,12 @@ jcodec_apply_created(struct history *h, const struct node *m, char **err)
 	return 0;
 }
 
-/* The result an address in a record names. */
+/* The result an address names. */
 static struct result *
-jcodec_result(struct history *h, const struct node *m, char **err)
+jcodec_resolve(struct history *h, const char *s, char **err)
 {
 	struct execution	*e;
 	struct address		 a;
-	const char		*s = proto_get_str(m, "address");
 
 	if (s == NULL || address_parse(s, &a) == -1) {
 		*err = xprintf("bad address");
@@ -178,43 +180,160 @@ jcodec_result(struct history *h, const struct node *m, char **err)
 	return address_resolve(e, &a, err);
 }
 
-/* Set a result to the state a STATUS or REPORTER record gives. */
-static int
-jcodec_apply_change(struct history *h, const struct node *m, char **err)
+/* The result an address in a record names. */
+static struct result *
+jcodec_result(struct history *h, const struct node *m, char **err)
 {
+	return jcodec_resolve(h, proto_get_str(m, "address"), err);
+}
+
+/* A STATUS or REPORTER record's fields, read without building a tree. */
+struct jcodec_change {
+	char		 address[PL_MAX_NAME + 64];
+	char		 status[32];
+	char		*message;
+	char		 isolation[16];
+	int64_t		 started, completed, pid, exit_code, sig, attempts;
+	int64_t		 cpu_user, cpu_system, max_rss;
+	bool		 has_started, has_completed, has_details;
+};
+
+static bool
+jcodec_key(const msgpack_object *k, const char *name)
+{
+	size_t	len = strlen(name);
+
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+	    memcmp(k->via.str.ptr, name, len) == 0;
+}
+
+static bool
+jcodec_int_of(const msgpack_object *v, int64_t *out)
+{
+	if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    v->via.u64 <= INT64_MAX)
+		*out = (int64_t)v->via.u64;
+	else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		*out = v->via.i64;
+	else
+		return false;
+	return true;
+}
+
+/* Copy a checked string into buf; false when it is not one or too long. */
+static bool
+jcodec_str_of(const msgpack_object *v, char *buf, size_t len)
+{
+	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size >= len ||
+	    !proto_str_ok(v->via.str.ptr, v->via.str.size))
+		return false;
+	memcpy(buf, v->via.str.ptr, v->via.str.size);
+	buf[v->via.str.size] = '\0';
+	return true;
+}
+
+/* Read the fields of a change record from its map. */
+static int
+jcodec_read_change(const msgpack_object *o, struct jcodec_change *c,
+    char **err)
+{
+	const msgpack_object_kv	*kv;
+	uint32_t		 i;
+	bool			 ok = true;
+
+	memset(c, 0, sizeof *c);
+	for (i = 0; ok && i < o->via.map.size; i++) {
+		kv = &o->via.map.ptr[i];
+		if (jcodec_key(&kv->key, "address"))
+			ok = jcodec_str_of(&kv->val, c->address,
+			    sizeof c->address);
+		else if (jcodec_key(&kv->key, "status"))
+			ok = jcodec_str_of(&kv->val, c->status,
+			    sizeof c->status);
+		else if (jcodec_key(&kv->key, "message")) {
+			ok = kv->val.type == MSGPACK_OBJECT_STR &&
+			    proto_str_ok(kv->val.via.str.ptr,
+			    kv->val.via.str.size);
+			if (ok && c->message == NULL)
+				c->message = xstrndup(kv->val.via.str.ptr,
+				    kv->val.via.str.size);
+		} else if (jcodec_key(&kv->key, "isolation"))
+			ok = jcodec_str_of(&kv->val, c->isolation,
+			    sizeof c->isolation);
+		else if (jcodec_key(&kv->key, "started"))
+			ok = c->has_started = jcodec_int_of(&kv->val,
+			    &c->started);
+		else if (jcodec_key(&kv->key, "completed"))
+			ok = c->has_completed = jcodec_int_of(&kv->val,
+			    &c->completed);
+		else if (jcodec_key(&kv->key, "pid"))
+			ok = c->has_details = jcodec_int_of(&kv->val, &c->pid);
+		else if (jcodec_key(&kv->key, "exit_code"))
+			ok = jcodec_int_of(&kv->val, &c->exit_code);
+		else if (jcodec_key(&kv->key, "signal"))
+			ok = jcodec_int_of(&kv->val, &c->sig);
+		else if (jcodec_key(&kv->key, "attempts"))
+			ok = jcodec_int_of(&kv->val, &c->attempts);
+		else if (jcodec_key(&kv->key, "cpu_user_us"))
+			ok = jcodec_int_of(&kv->val, &c->cpu_user);
+		else if (jcodec_key(&kv->key, "cpu_system_us"))
+			ok = jcodec_int_of(&kv->val, &c->cpu_system);
+		else if (jcodec_key(&kv->key, "max_rss_kib"))
+			ok = jcodec_int_of(&kv->val, &c->max_rss);
+	}
+	if (!ok || c->address[0] == '\0' || c->status[0] == '\0' ||
+	    c->message == NULL) {
+		*err = xprintf("a field is missing or of the wrong type");
+		free(c->message);
+		c->message = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Set a result to the state a STATUS or REPORTER record gives.  These are
+ * nearly every record of a journal: they are read straight from the
+ * msgpack object, without a tree.
+ */
+static int
+jcodec_apply_change(struct history *h, const msgpack_object *o, char **err)
+{
+	struct jcodec_change	 c;
 	struct task_result	*tr;
 	struct result		*r;
-	const char		*st, *msg, *iso;
 	enum status		 status;
 
-	if ((r = jcodec_result(h, m, err)) == NULL)
+	if (jcodec_read_change(o, &c, err) == -1)
 		return -1;
-	if ((st = proto_get_str(m, "status")) == NULL ||
-	    status_from_name(st, &status) == -1 ||
-	    (msg = proto_get_str(m, "message")) == NULL) {
-		*err = xprintf("bad status or message");
+	if ((r = jcodec_resolve(h, c.address, err)) == NULL ||
+	    status_from_name(c.status, &status) == -1) {
+		if (r != NULL)
+			*err = xprintf("bad status");
+		free(c.message);
 		return -1;
 	}
 	r->status = status;
 	free(r->message);
-	r->message = xstrdup(msg);
-	r->started_us = jcodec_int(m, "started", r->started_us);
-	r->completed_us = jcodec_int(m, "completed", r->completed_us);
+	r->message = c.message;
+	if (c.has_started)
+		r->started_us = c.started;
+	if (c.has_completed)
+		r->completed_us = c.completed;
 	if (status_is_final(status))
 		r->sealed = true;
-	if (r->level != LEVEL_TASK_RESULT)
+	if (r->level != LEVEL_TASK_RESULT || !c.has_details)
 		return 0;
 	tr = (struct task_result *)r;
-	tr->pid = (pid_t)jcodec_int(m, "pid", tr->pid);
-	tr->exit_code = (int)jcodec_int(m, "exit_code", tr->exit_code);
-	tr->signal = (int)jcodec_int(m, "signal", tr->signal);
-	tr->attempts = (uint32_t)jcodec_int(m, "attempts", tr->attempts);
-	tr->cpu_user_us = jcodec_int(m, "cpu_user_us", tr->cpu_user_us);
-	tr->cpu_system_us = jcodec_int(m, "cpu_system_us",
-	    tr->cpu_system_us);
-	tr->max_rss_kib = jcodec_int(m, "max_rss_kib", tr->max_rss_kib);
-	if ((iso = proto_get_str(m, "isolation")) != NULL)
-		tr->isolation = strcmp(iso, "cgroup") == 0 ? "cgroup" :
+	tr->pid = (pid_t)c.pid;
+	tr->exit_code = (int)c.exit_code;
+	tr->signal = (int)c.sig;
+	tr->attempts = (uint32_t)c.attempts;
+	tr->cpu_user_us = c.cpu_user;
+	tr->cpu_system_us = c.cpu_system;
+	tr->max_rss_kib = c.max_rss;
+	if (c.isolation[0] != '\0')
+		tr->isolation = strcmp(c.isolation, "cgroup") == 0 ? "cgroup" :
 		    "process_group";
 	return 0;
 }
@@ -253,15 +372,23 @@ jcodec_apply(struct history *h, const struct jrec *rec, char **err)
 	}
 	proto_limits_default(&lim);
 	lim.max_frame = rec->len;
+	if (rec->type == JREC_STATUS || rec->type == JREC_REPORTER) {
+		static msgpack_zone	*zone;
+		msgpack_object		 o;
+
+		if (zone == NULL && (zone = msgpack_zone_new(4096)) == NULL)
+			fatalx("msgpack_zone_new: out of memory");
+		msgpack_zone_clear(zone);
+		if (proto_unpack(rec->payload, rec->len, &lim, zone, &o,
+		    err) == -1)
+			return -1;
+		return jcodec_apply_change(h, &o, err);
+	}
 	if ((m = proto_decode(rec->payload, rec->len, &lim, err)) == NULL)
 		return -1;
 	switch (rec->type) {
 	case JREC_EXEC_CREATED:
 		rc = jcodec_apply_created(h, m, err);
-		break;
-	case JREC_STATUS:
-	case JREC_REPORTER:
-		rc = jcodec_apply_change(h, m, err);
 		break;
 	case JREC_ITEMS:
 		rc = jcodec_apply_items(h, m, err);

@@ -20,6 +20,7 @@
 #include "jformat.h"
 #include "journal.h"
 #include "journal_int.h"
+#include "jsync.h"
 #include "log.h"
 #include "node.h"
 #include "proto.h"
@@ -161,6 +162,7 @@ journal_new_segment(struct journal *j, char **err)
 }
 
 static void	journal_commit_cb(evutil_socket_t, short, void *);
+static void	journal_synced_cb(uint64_t, void *);
 
 /* Remember the segments with mid-log damage: compaction sets them aside. */
 static void
@@ -228,6 +230,8 @@ journal_open(const char *state_dir, enum journal_sync sync,
 	/* Below everything else: the commit runs once the turn's work is done. */
 	event_priority_set(j->commit_ev, 2);
 	j->retry_ev = evtimer_new(base, journal_retry_cb, j);
+	if (sync == JOURNAL_SYNC_BATCH)
+		j->syncer = jsync_start(base, journal_synced_cb, j);
 	return j;
 fail:
 	if (j->dirfd != -1)
@@ -262,7 +266,11 @@ journal_append(struct journal *j, uint8_t type, uint64_t exec,
 		event_active(j->commit_ev, EV_TIMEOUT, 0);
 }
 
-/* Run cb once what was appended so far is durable or failed. */
+/*
+ * Run cb once what was appended so far is durable or failed: it waits for
+ * the write of what is pending (the next generation), or, with nothing
+ * pending, for the sync of what was written already.
+ */
 void
 journal_when_durable(struct journal *j, journal_done_cb cb, void *arg)
 {
@@ -270,6 +278,7 @@ journal_when_durable(struct journal *j, journal_done_cb cb, void *arg)
 	    sizeof *j->waiters);
 	j->waiters[j->nwaiters].cb = cb;
 	j->waiters[j->nwaiters].arg = arg;
+	j->waiters[j->nwaiters].gen = j->gen + (j->npending > 0 ? 1 : 0);
 	j->nwaiters++;
 	if (j->available)
 		event_active(j->commit_ev, EV_TIMEOUT, 0);
@@ -296,18 +305,45 @@ journal_forget(struct journal *j, uint64_t exec)
 	j->npending = out;
 }
 
-/* Tell every waiter how its batch went. */
+/*
+ * Tell the waiters for generations up to gen how it went: all of them
+ * when ok (synced), only those of generation gen when not (its write
+ * failed; earlier ones are written and still wait for their sync).
+ */
 static void
-journal_notify(struct journal *j, bool ok)
+journal_notify(struct journal *j, uint64_t gen, bool ok)
 {
-	struct journal_waiter	*w = j->waiters;
-	size_t			 n = j->nwaiters, i;
+	struct journal_waiter	*w, *due = NULL;
+	size_t			 i, ndue = 0, keep = 0;
 
-	j->waiters = NULL;
-	j->nwaiters = 0;
-	for (i = 0; i < n; i++)
-		w[i].cb(ok, w[i].arg);
-	free(w);
+	for (i = 0; i < j->nwaiters; i++) {
+		w = &j->waiters[i];
+		if (ok ? w->gen <= gen : w->gen == gen) {
+			due = xreallocarray(due, ndue + 1, sizeof *due);
+			due[ndue++] = *w;
+		} else
+			j->waiters[keep++] = *w;
+	}
+	j->nwaiters = keep;
+	for (i = 0; i < ndue; i++)
+		due[i].cb(ok, due[i].arg);
+	free(due);
+}
+
+/* Everything up to gen is durable. */
+static void
+journal_synced(struct journal *j, uint64_t gen)
+{
+	if (gen > j->synced)
+		j->synced = gen;
+	journal_notify(j, j->synced, true);
+}
+
+/* The sync thread finished generations up to gen. */
+static void
+journal_synced_cb(uint64_t gen, void *arg)
+{
+	journal_synced(arg, gen);
 }
 
 static void
@@ -330,34 +366,38 @@ journal_rotate(struct journal *j)
 	struct node	*end;
 	char		*err = NULL;
 
+	if (j->rotating)
+		return;
+	j->rotating = true;
 	end = node_new(NODE_MAP);
 	node_map_set_str(end, "next_segment", node_new_int(
 	    (int64_t)j->seg_no + 1));
 	journal_append(j, JREC_SEGMENT_END, 0, end);
 	node_free(end);
-	if (journal_flush(j) == -1)
-		return;
-	if (journal_new_segment(j, &err) == -1) {
+	if (j->syncer != NULL)
+		jsync_wait_idle(j->syncer);	/* it must not sync a closed fd */
+	if (journal_flush(j) == 0 && journal_new_segment(j, &err) == -1) {
 		log_warnx("journal: %s; staying in %s", err, j->seg_name);
 		free(err);
 	}
+	j->rotating = false;
 }
 
 /*
- * Write everything buffered at the end of the segment in one write, then
- * sync per the mode.  Sequence numbers are given here.
+ * Write everything buffered at the end of the segment in one write (a new
+ * generation); sequence numbers are given here.  A failed or short write
+ * is cut back and the batch's waiters told; its records stay buffered for
+ * the retry.
  */
-int
-journal_flush(struct journal *j)
+static int
+journal_write(struct journal *j)
 {
 	struct buf	 b;
 	ssize_t		 n;
 	size_t		 i, done = 0;
 
-	if (j->npending == 0) {
-		journal_notify(j, true);
+	if (j->npending == 0)
 		return 0;
-	}
 	buf_init(&b);
 	for (i = 0; i < j->npending; i++)
 		jrec_encode(&b, j->last_seq + 1 + i, j->pending[i].type,
@@ -373,7 +413,6 @@ journal_flush(struct journal *j)
 		done += (size_t)n;
 	}
 	if (done < b.len) {
-		/* A short or failed write: cut it back, keep the records. */
 		free(j->error);
 		j->error = xprintf("writing %s: %s", j->seg_name,
 		    done > 0 || errno == 0 ? "short write" : strerror(errno));
@@ -383,19 +422,18 @@ journal_flush(struct journal *j)
 			log_warn("journal: cutting %s back", j->seg_name);
 		buf_release(&b);
 		j->available = false;
-		journal_notify(j, false);
+		journal_notify(j, j->gen + 1, false);
 		if (!evtimer_pending(j->retry_ev, NULL)) {
 			struct timeval tv = { JOURNAL_RETRY_S, 0 };
 			evtimer_add(j->retry_ev, &tv);
 		}
 		return -1;
 	}
-	if (j->sync != JOURNAL_SYNC_OFF)
-		journal_sync_fd(j, j->fd, j->seg_name);
 	j->end += (off_t)b.len;
 	j->last_seq += j->npending;
 	j->records_written += j->npending;
 	j->commits++;
+	j->gen++;
 	buf_release(&b);
 	journal_drop_pending(j);
 	if (!j->available) {
@@ -404,16 +442,54 @@ journal_flush(struct journal *j)
 		free(j->error);
 		j->error = NULL;
 	}
-	journal_notify(j, true);
+	return 0;
+}
+
+/*
+ * Write and sync everything now, on this thread (compaction, closing,
+ * "always", and runners' callers that must not wait).
+ */
+int
+journal_flush(struct journal *j)
+{
+	if (journal_write(j) == -1)
+		return -1;
+	if (j->sync != JOURNAL_SYNC_OFF && j->synced < j->gen)
+		journal_sync_fd(j, j->fd, j->seg_name);
+	journal_synced(j, j->gen);
 	if (j->end >= (off_t)JOURNAL_SEGMENT_MAX)
 		journal_rotate(j);
 	return 0;
 }
 
+/*
+ * The end of a turn: write what it produced; with "batch", the sync
+ * thread makes it durable while the loop goes on, and the waiters are
+ * told when it did.
+ */
+static void
+journal_commit(struct journal *j)
+{
+	if (j->sync != JOURNAL_SYNC_BATCH || j->syncer == NULL) {
+		journal_flush(j);
+		return;
+	}
+	if (journal_write(j) == -1)
+		return;
+	if (j->end >= (off_t)JOURNAL_SEGMENT_MAX) {
+		journal_flush(j);	/* rotation syncs on this thread */
+		return;
+	}
+	if (j->synced < j->gen)
+		jsync_request(j->syncer, j->fd, j->gen);
+	else
+		journal_notify(j, j->synced, true);
+}
+
 static void
 journal_commit_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	journal_flush(arg);
+	journal_commit(arg);
 }
 
 static void
@@ -451,6 +527,10 @@ journal_close(struct journal *j, bool clean)
 	if (journal_flush(j) == -1)
 		log_warnx("journal: %zu records could not be written at exit",
 		    j->npending);
+	if (j->syncer != NULL) {
+		jsync_wait_idle(j->syncer);
+		jsync_stop(j->syncer);
+	}
 	journal_drop_pending(j);
 	event_free(j->commit_ev);
 	event_free(j->retry_ev);
@@ -480,7 +560,7 @@ journal_stats(struct journal *j, struct journal_stats *st)
 	st->last_seq = j->last_seq;
 	st->records_written = j->records_written;
 	st->commits = j->commits;
-	st->syncs = j->syncs;
+	st->syncs = j->syncs + (j->syncer != NULL ? jsync_count(j->syncer) : 0);
 	st->error = j->error;
 	if (jscan_list(j->dir, &segs, &nseg, &snaps, &nsnap, &err) == -1) {
 		free(err);

@@ -14,6 +14,7 @@
 
 struct event;
 struct event_base;
+struct jsync;
 
 struct journal_rec {
 	uint8_t		 type;
@@ -24,6 +25,7 @@ struct journal_rec {
 struct journal_waiter {
 	journal_done_cb	 cb;
 	void		*arg;
+	uint64_t	 gen;		/* the write it waits to be synced */
 };
 
 struct journal {
@@ -46,6 +48,10 @@ struct journal {
 	struct event		*commit_ev;
 	struct event		*retry_ev;
 	bool			 available;
+	bool			 rotating;	/* inside journal_rotate() */
+	uint64_t		 gen;		/* writes done so far */
+	uint64_t		 synced;	/* writes known durable */
+	struct jsync		*syncer;	/* batch mode's sync thread */
 	char			*error;
 	uint64_t		 records_written;
 	uint64_t		 commits;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,35 +120,72 @@ jscan_damage(struct jscan *s, const char *file, uint64_t start, uint64_t end,
 	va_end(ap);
 }
 
-/* Read a whole file. */
-static int
-jscan_read(const char *path, struct buf *b, char **err)
-{
-	ssize_t	n;
-	int	fd;
+/* A file's bytes, mapped read-only (or empty). */
+struct jscan_file {
+	const uint8_t	*data;
+	size_t		 len;
+	bool		 mapped;
+};
 
-	buf_init(b);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+/*
+ * A whole file, mapped (no copy, and no heap the size of a segment) when
+ * map, read otherwise.
+ */
+static int
+jscan_read(const char *path, struct jscan_file *f, bool map, char **err)
+{
+	struct stat	st;
+	void		*p;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd;
+
+	f->data = NULL;
+	f->len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
 		*err = xprintf("%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
-	for (;;) {
-		buf_reserve(b, 1 << 20);
-		n = read(fd, b->data + b->len, b->cap - 1 - b->len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
+	f->mapped = map;
+	if (st.st_size > 0 && !map) {
+		f->data = p = xmalloc((size_t)st.st_size);
+		while (got < (size_t)st.st_size) {
+			n = read(fd, (char *)p + got, (size_t)st.st_size - got);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		f->len = got;	/* it may have shrunk meanwhile */
+	} else if (st.st_size > 0) {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+		    0);
+		if (p == MAP_FAILED) {
 			*err = xprintf("%s: %s", path, strerror(errno));
 			close(fd);
-			buf_release(b);
 			return -1;
 		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
+		madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+		f->data = p;
+		f->len = (size_t)st.st_size;
 	}
 	close(fd);
 	return 0;
+}
+
+static void
+jscan_release(struct jscan_file *f)
+{
+	if (f->data != NULL && f->mapped)
+		munmap((void *)f->data, f->len);
+	else
+		free((void *)f->data);
+	f->data = NULL;
+	f->len = 0;
 }
 
 /* The offset of the next valid record after off, or len. */
@@ -225,8 +263,9 @@ jscan_deliver(struct jscan_state *st, const char *file, size_t off,
 		    "record %" PRIu64 " (%s) could not be applied", r->seq,
 		    jrec_type_name(r->type));
 	}
-	if (s->records++ == 0)
+	if (s->first_seq == 0)
 		s->first_seq = r->seq;
+	s->records++;
 	s->last_seq = r->seq;
 	s->clean_shutdown = r->type == JREC_CLEAN_SHUTDOWN;
 }
@@ -239,21 +278,21 @@ jscan_segment(struct jscan_state *st, const char *dir, const char *name,
 	struct jscan		*s = st->out;
 	struct jseg_header	 h;
 	struct jrec		 r;
-	struct buf		 b;
+	struct jscan_file	 b;
 	enum jrec_check		 rc;
 	const uint8_t		*p;
 	size_t			 off = JSEG_HEADER, next;
 	char			*path;
 
 	path = xprintf("%s/%s", dir, name);
-	if (jscan_read(path, &b, err) == -1) {
+	if (jscan_read(path, &b, repair, err) == -1) {
 		free(path);
 		return -1;
 	}
 	free(path);
 	s->segments++;
 	s->bytes += b.len;
-	p = (const uint8_t *)b.data;
+	p = b.data;
 	if (b.len < JSEG_HEADER || jseg_header_parse(p, &h) == -1) {
 		if (newest && b.len < JSEG_HEADER) {
 			/* Cut while being created. */
@@ -262,7 +301,7 @@ jscan_segment(struct jscan_state *st, const char *dir, const char *name,
 			if (repair && b.len > 0 && jscan_repair(dir, name, p, 0,
 			    b.len, err) == -1)
 				log_warnx("journal: %s", *err);
-			buf_release(&b);
+			jscan_release(&b);
 			return 0;
 		}
 		/* Its records still verify on their own. */
@@ -302,124 +341,84 @@ jscan_segment(struct jscan_state *st, const char *dir, const char *name,
 			    "end of the segment", jrec_check_name(rc));
 		break;
 	}
-	buf_release(&b);
-	return 0;
-}
-
-struct jscan_snap {
-	struct jscan_state	*st;
-	uint64_t		 count;
-	uint64_t		 last_seq;
-	bool			 ended;
-	bool			 bad;
-};
-
-static int
-jscan_snap_cb(const struct jrec *r, void *arg)
-{
-	struct jscan_snap	*sn = arg;
-
-	if (sn->ended)
-		sn->bad = true;
-	if (r->type == JREC_SNAPSHOT_END) {
-		/* Its seq is the last journal record the snapshot covers. */
-		sn->ended = true;
-		sn->last_seq = r->seq;
-		return 0;
-	}
-	sn->count++;
+	jscan_release(&b);
 	return 0;
 }
 
 /*
- * Whether a snapshot file is whole: a valid header, every record valid,
- * ending with SNAPSHOT_END.  A snapshot cut by a crash is simply unused.
+ * Read the newest snapshot.  A published snapshot was whole when it was
+ * renamed into place, and the segments it covers may be gone: so damage
+ * in it is reported and skipped like damage in a segment, and every
+ * intact record is still delivered.  It covers the journal up to the seq
+ * of its SNAPSHOT_END (or, if that is lost, the one in its name).
  */
-static bool
-jscan_snapshot_ok(const char *dir, const char *name, uint64_t *last)
-{
-	struct jseg_header	 h;
-	struct jscan_snap	 sn;
-	struct jrec		 r;
-	struct buf		 b;
-	const uint8_t		*p;
-	size_t			 off = JSEG_HEADER;
-	char			*path, *err = NULL;
-	int			 rc;
-
-	path = xprintf("%s/%s", dir, name);
-	rc = jscan_read(path, &b, &err);
-	free(path);
-	free(err);
-	if (rc == -1)
-		return false;
-	memset(&sn, 0, sizeof sn);
-	p = (const uint8_t *)b.data;
-	if (b.len < JSEG_HEADER || jseg_header_parse(p, &h) == -1 ||
-	    !(h.flags & JSEG_FLAG_SNAPSHOT))
-		sn.bad = true;
-	while (!sn.bad && off < b.len) {
-		if (jrec_parse(p + off, b.len - off, &r) != JREC_OK) {
-			sn.bad = true;
-			break;
-		}
-		jscan_snap_cb(&r, &sn);
-		off += r.size;
-	}
-	buf_release(&b);
-	*last = sn.last_seq;
-	return !sn.bad && sn.ended;
-}
-
-static int
-jscan_snap_deliver_cb(const struct jrec *r, void *arg)
-{
-	struct jscan_state	*st = arg;
-	struct jscan		*s = st->out;
-
-	if (r->type == JREC_SNAPSHOT_END) {
-		s->last_seq = r->seq;
-		return st->cb(r, st->arg);
-	}
-	s->records++;
-	return st->cb(r, st->arg);
-}
-
-/* Deliver the records of a whole snapshot. */
 static int
 jscan_snapshot(struct jscan_state *st, const char *dir, const char *name,
-    char **err)
+    bool map, char **err)
 {
+	struct jscan		*s = st->out;
 	struct jseg_header	 h;
 	struct jrec		 r;
-	struct buf		 b;
+	struct jscan_file	 b;
+	enum jrec_check		 rc;
 	const uint8_t		*p;
-	size_t			 off = JSEG_HEADER;
+	uint64_t		 covered, prev = 0;
+	size_t			 off = JSEG_HEADER, next;
+	bool			 ended = false;
 	char			*path;
 
 	path = xprintf("%s/%s", dir, name);
-	if (jscan_read(path, &b, err) == -1) {
+	if (jscan_read(path, &b, map, err) == -1) {
 		free(path);
 		return -1;
 	}
 	free(path);
-	p = (const uint8_t *)b.data;
-	st->out->bytes += b.len;
-	if (jseg_header_parse(p, &h) == 0) {
-		memcpy(st->out->journal_id, h.journal_id, 16);
-		st->out->have_id = true;
-		if (h.segment_no > st->out->max_segment_no)
-			st->out->max_segment_no = h.segment_no;
+	covered = strtoull(name + 5, NULL, 16);
+	p = b.data;
+	s->bytes += b.len;
+	if (b.len < JSEG_HEADER || jseg_header_parse(p, &h) == -1 ||
+	    !(h.flags & JSEG_FLAG_SNAPSHOT))
+		jscan_damage(s, name, 0, b.len < JSEG_HEADER ? b.len :
+		    JSEG_HEADER, false, "bad snapshot header");
+	else {
+		memcpy(s->journal_id, h.journal_id, 16);
+		s->have_id = true;
+		if (h.segment_no > s->max_segment_no)
+			s->max_segment_no = h.segment_no;
 	}
-	while (off < b.len && jrec_parse(p + off, b.len - off, &r) ==
-	    JREC_OK) {
-		if (jscan_snap_deliver_cb(&r, st) == -1)
-			jscan_damage(st->out, name, off, off + r.size, false,
-			    "record %" PRIu64 " (%s) could not be applied",
-			    r.seq, jrec_type_name(r.type));
+	while (off < b.len) {
+		if ((rc = jrec_parse(p + off, b.len - off, &r)) != JREC_OK) {
+			next = jscan_resync(p, b.len, off, prev);
+			jscan_damage(s, name, off, next, false, "%s in the "
+			    "snapshot", jrec_check_name(rc));
+			off = next;
+			continue;
+		}
+		if (ended) {
+			jscan_damage(s, name, off, b.len, false, "records after "
+			    "the end of the snapshot");
+			break;
+		}
+		if (r.type == JREC_SNAPSHOT_END) {
+			ended = true;
+			covered = r.seq;
+		} else
+			s->records++;
+		if (st->cb(&r, st->arg) == -1)
+			jscan_damage(s, name, off, off + r.size, false,
+			    "record %" PRIu64 " (%s) of the snapshot could not "
+			    "be applied", r.seq, jrec_type_name(r.type));
+		prev = r.seq;
 		off += r.size;
 	}
-	buf_release(&b);
+	if (!ended)
+		jscan_damage(s, name, b.len, b.len, false, "the snapshot has "
+		    "no end record");
+	jscan_release(&b);
+	s->snapshot = xstrdup(name);
+	s->snapshot_seq = covered;
+	s->last_seq = covered;
+	st->covered = covered;
 	return 0;
 }
 
@@ -431,7 +430,6 @@ jscan_dir(const char *dir, bool repair, jscan_cb cb, void *arg,
 	struct jscan_state	 st;
 	char			**segs, **snaps;
 	size_t			 nseg, nsnap, i;
-	uint64_t		 last = 0;
 
 	memset(s, 0, sizeof *s);
 	memset(&st, 0, sizeof st);
@@ -440,20 +438,15 @@ jscan_dir(const char *dir, bool repair, jscan_cb cb, void *arg,
 	st.arg = arg;
 	if (jscan_list(dir, &segs, &nseg, &snaps, &nsnap, err) == -1)
 		return -1;
-	/* The newest whole snapshot; older ones are what gc left behind. */
-	for (i = nsnap; i-- > 0;) {
-		if (!jscan_snapshot_ok(dir, snaps[i], &last)) {
-			log_warnx("journal: snapshot %s is incomplete; not used",
-			    snaps[i]);
-			continue;
-		}
-		if (jscan_snapshot(&st, dir, snaps[i], err) == -1)
-			goto fail;
-		s->snapshot = xstrdup(snaps[i]);
-		s->snapshot_seq = last;
-		st.covered = last;
-		break;
-	}
+	/*
+	 * The newest snapshot (older ones are what a gc interrupted left
+	 * behind: the newest covers more), then the segments.  Files are
+	 * mapped only when the lock is held (repair): nobody then cuts them
+	 * while they are read.
+	 */
+	if (nsnap > 0 && jscan_snapshot(&st, dir, snaps[nsnap - 1], repair,
+	    err) == -1)
+		goto fail;
 	for (i = 0; i < nseg; i++)
 		if (jscan_segment(&st, dir, segs[i], i == nseg - 1, repair,
 		    err) == -1)

@@ -28,7 +28,7 @@ struct jdamage {
 
 struct jscan {
 	uint64_t	 records;	/* records delivered */
-	uint64_t	 first_seq;	/* of the first delivered record */
+	uint64_t	 first_seq;	/* of the first segment record read */
 	uint64_t	 last_seq;
 	uint64_t	 max_segment_no;
 	uint8_t		 journal_id[16];

@@ -318,3 +318,38 @@ node_depth(const struct node *n)
 			max = d;
 	return max + 1;
 }
+
+/* A 64-bit hash of a value (FNV-1a over types, values and keys). */
+uint64_t
+node_hash(const struct node *n)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	size_t		i;
+
+	h = (h ^ (uint64_t)n->type) * 0x100000001b3ULL;
+	switch (n->type) {
+	case NODE_BOOL:
+		h = (h ^ (uint64_t)n->b) * 0x100000001b3ULL;
+		break;
+	case NODE_INT:
+		h = (h ^ (uint64_t)n->i) * 0x100000001b3ULL;
+		break;
+	case NODE_FLOAT: {
+		uint64_t bits;
+
+		memcpy(&bits, &n->f, sizeof bits);
+		h = (h ^ bits) * 0x100000001b3ULL;
+		break;
+	}
+	case NODE_STR:
+	case NODE_BIN:
+		for (i = 0; i < n->len; i++)
+			h = (h ^ (unsigned char)n->text[i]) * 0x100000001b3ULL;
+		break;
+	default:
+		break;
+	}
+	for (i = 0; i < n->nkids; i++)
+		h = (h ^ node_hash(n->kids[i])) * 0x100000001b3ULL;
+	return h;
+}

@@ -56,6 +56,7 @@ struct node	*node_new_float(double);
 void		 node_free(struct node *);
 struct node	*node_copy(const struct node *);
 bool		 node_equal(const struct node *, const struct node *);
+uint64_t	 node_hash(const struct node *);
 
 void		 node_append(struct node *seq, struct node *item);
 void		 node_map_put(struct node *map, struct node *key, struct node *v);

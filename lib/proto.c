@@ -360,16 +360,31 @@ proto_key_cmp(const void *a, const void *b)
 
 /*
  * Refuse a map holding a key twice, which readers would disagree on (the
- * first or the last?); sorting keeps this O(n log n) for big maps.
+ * first or the last?); sorting keeps this O(n log n) for big maps, and
+ * small ones (nearly all messages) are compared pairwise, which is faster.
  */
 static int
 proto_check_dups(struct proto_conv *c, const struct node *map)
 {
-	size_t	n = map->nkids / 2, i;
+	size_t	n = map->nkids / 2, i, j;
 	char	*q;
 
 	if (n < 2)
 		return 0;
+	if (n <= 24) {
+		for (i = 1; i < n; i++) {
+			for (j = 0; j < i; j++) {
+				if (proto_key_cmp(&map->kids[2 * i],
+				    &map->kids[2 * j]) != 0)
+					continue;
+				q = proto_quote(map->kids[2 * i]);
+				c->err = proto_msg("duplicate key %s", q);
+				free(q);
+				return -1;
+			}
+		}
+		return 0;
+	}
 	if (n > c->capkeys) {
 		c->keys = xreallocarray(c->keys, n, sizeof *c->keys);
 		c->capkeys = n;
@@ -511,6 +526,45 @@ proto_decode(const uint8_t *body, size_t len, const struct proto_limits *lim,
 	}
 	msgpack_unpacked_destroy(&up);
 	return n;
+}
+
+/*
+ * Check bytes like proto_decode(), but leave them as a msgpack object in
+ * zone (valid until the zone is cleared): for readers of many small
+ * records that want a few fields, not a tree.  Strings are not checked
+ * here; the caller checks those it keeps (proto_str_ok()).
+ */
+int
+proto_unpack(const uint8_t *body, size_t len, const struct proto_limits *lim,
+    msgpack_zone *zone, msgpack_object *obj, char **err)
+{
+	struct proto_limits	 deflim;
+	msgpack_unpack_return	 r;
+	size_t			 off = 0;
+
+	if (lim == NULL) {
+		proto_limits_default(&deflim);
+		lim = &deflim;
+	}
+	if ((*err = proto_walk(body, len, lim)) != NULL)
+		return -1;
+	r = msgpack_unpack((const char *)body, len, &off, zone, obj);
+	if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
+		*err = proto_msg("frame could not be decoded");
+		return -1;
+	}
+	if (obj->type != MSGPACK_OBJECT_MAP) {
+		*err = proto_msg("a message must be a map");
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether a msgpack string may become one of ours (UTF-8, no NUL). */
+bool
+proto_str_ok(const char *p, size_t len)
+{
+	return proto_text_problem((const unsigned char *)p, len) == NULL;
 }
 
 /* msgpack-c's write callback: append to our buffer, which cannot fail. */

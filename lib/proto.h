@@ -53,6 +53,17 @@ int	 proto_frame(const uint8_t *buf, size_t len, size_t max_frame,
 struct node *proto_decode(const uint8_t *body, size_t len,
 	    const struct proto_limits *, char **err);
 
+/*
+ * Check bytes as proto_decode() does but keep them a msgpack object in
+ * zone, for readers of many small records; strings are the caller's to
+ * check with proto_str_ok().  0, or -1 with *err set.
+ */
+struct msgpack_zone;
+struct msgpack_object;
+int	 proto_unpack(const uint8_t *, size_t, const struct proto_limits *,
+	    struct msgpack_zone *, struct msgpack_object *, char **err);
+bool	 proto_str_ok(const char *, size_t);
+
 /* Append msg as one frame (header and msgpack body) to out. */
 void	 proto_encode(struct buf *out, const struct node *msg);
 /* Append only the msgpack form of a value (journal payloads). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defcache.h"
 #include "log.h"
 #include "node.h"
 #include "pipeline.h"
@@ -30,6 +31,18 @@ result_init(struct result *r, enum level level, struct result *parent,
 			    result_level_name(parent->level));
 		parent->nchildren++;
 	}
+}
+
+/* A new execution of a shared definition (the reference is taken). */
+struct execution *
+execution_new_shared(uint64_t id, struct defref *dref)
+{
+	struct execution	*e;
+
+	e = execution_new(id, dref->def, NULL, NULL);
+	e->dref = dref;
+	e->doc = dref->doc;
+	return e;
 }
 
 /* A new, PENDING execution of def without pipeline results yet. */
@@ -82,8 +95,12 @@ execution_free(struct execution *e)
 	}
 	free(e->results);
 	free(e->r.message);
-	pipeline_free(e->owned_def);
-	node_free(e->doc);
+	if (e->dref != NULL)
+		defref_release(e->dref);
+	else {
+		pipeline_free(e->owned_def);
+		node_free(e->doc);
+	}
 	node_free(e->input);
 	free(e->cwd);
 	free(e->user);

@@ -29,6 +29,7 @@
 
 #include "status.h"
 
+struct defref;
 struct node;
 struct pipeline;
 
@@ -104,7 +105,11 @@ struct execution {
 	result_change_cb	 change_cb;
 	result_items_cb		 items_cb;	/* iterator command items */
 	void			*change_arg;	/* of both callbacks */
-	/* What the submission said; owned, freed with the execution. */
+	/*
+	 * What the submission said.  The definition is shared through dref
+	 * (doc and def then point into it), or owned (owned_def, doc).
+	 */
+	struct defref		*dref;
 	struct pipeline		*owned_def;	/* def, when the execution owns it */
 	struct node		*doc;		/* the definition as submitted */
 	struct node		*input;		/* a mapping */
@@ -122,6 +127,7 @@ struct execution {
 
 struct execution	*execution_new(uint64_t id, struct pipeline *,
 			    result_change_cb, void *arg);
+struct execution	*execution_new_shared(uint64_t id, struct defref *);
 void			 execution_free(struct execution *);
 struct pipeline_result	*execution_add_result(struct execution *,
 			    const struct node *object, int64_t now_us);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defcache.h"
 #include "diag.h"
 #include "history.h"
 #include "load.h"
@@ -65,6 +66,7 @@ retry_new(struct history *h, struct reporter *rp, struct execution *orig,
 {
 	struct execution	*e;
 	struct pipeline		*p;
+	struct defref		*dref;
 	struct diag		*d;
 	struct node		*items;
 	int64_t			 now = timefmt_now_us();
@@ -72,16 +74,16 @@ retry_new(struct history *h, struct reporter *rp, struct execution *orig,
 	char			*msg;
 
 	d = diag_new("retry");
-	if ((p = load_document(orig->doc, LOAD_REGISTERED, d)) == NULL) {
+	if ((dref = defcache_get(history_defs(h), orig->doc, LOAD_REGISTERED,
+	    d)) == NULL) {
 		diag_sort(d);
 		*err = diag_format(d, 0);
 		diag_free(d);
 		return NULL;
 	}
 	diag_free(d);
-	e = execution_new(history_next_id(h), p, NULL, NULL);
-	e->owned_def = p;
-	e->doc = node_copy(orig->doc);
+	p = dref->def;
+	e = execution_new_shared(history_next_id(h), dref);
 	e->input = node_copy(orig->input);
 	e->cwd = xstrdup(orig->cwd);
 	e->uid = uid;

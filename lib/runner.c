@@ -94,10 +94,11 @@ runner_no_queue_limit(const char *queue)
 	return 0;
 }
 
-static int
-runner_no_barrier(void)
+/* Without a journal everything is as durable as it gets: go on. */
+static void
+runner_no_journal(void (*cb)(bool, void *), void *arg)
 {
-	return 0;
+	cb(true, arg);
 }
 
 static bool
@@ -116,8 +117,8 @@ runner_init(const struct runner_config *cfg)
 	runner_cfg = *cfg;
 	if (runner_cfg.queue_limit == NULL)
 		runner_cfg.queue_limit = runner_no_queue_limit;
-	if (runner_cfg.barrier == NULL)
-		runner_cfg.barrier = runner_no_barrier;
+	if (runner_cfg.when_durable == NULL)
+		runner_cfg.when_durable = runner_no_journal;
 	if (runner_cfg.can_start == NULL)
 		runner_cfg.can_start = runner_always;
 	memset(h, 0, sizeof *h);
@@ -126,7 +127,7 @@ runner_init(const struct runner_config *cfg)
 	h->state_dir = cfg->state_dir;
 	h->max_parallel = cfg->max_parallel;
 	h->queue_limit = runner_cfg.queue_limit;
-	h->barrier = runner_cfg.barrier;
+	h->when_durable = runner_cfg.when_durable;
 	h->can_start = runner_cfg.can_start;
 	h->walk_start = runner_walk_start;
 	h->walk_begin = walk_begin;

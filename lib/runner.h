@@ -18,7 +18,8 @@ struct runner_config {
 	const char		*lang;
 	unsigned		 max_parallel;
 	unsigned		(*queue_limit)(const char *);
-	int			(*barrier)(void);	/* NULL: none */
+	void			(*when_durable)(void (*)(bool, void *),
+				    void *);	/* NULL: at once */
 	bool			(*can_start)(void);	/* NULL: always */
 	struct cgroup_root	*cgroots;
 };

@@ -2,10 +2,12 @@
  * The parent side of spawn: prepare, clone, supervise by pidfd, reap.
  *
  * Everything the child needs is computed here, before the clone, so the
- * child (isolate.c) never allocates.  The child is watched through its
- * pidfd on the event loop and reaped with waitid(P_PIDFD), which also
- * gives its rusage; a stored pid is only ever used for the process group,
- * which cannot be reused while any member is alive.
+ * child (isolate.c) never allocates.  isolate_vfork makes the child where
+ * it can: sharing our memory until it execs spares the daemon a copy of
+ * its page tables; clone3 or fork do otherwise.  The child is watched
+ * through its pidfd on the event loop and reaped with waitid(P_PIDFD),
+ * which also gives its rusage; a stored pid is only ever used for the
+ * process group, which cannot be reused while any member is alive.
  *
  * The daemon must leave SIGCHLD at its default (not SIG_IGN) and never
  * call waitpid(-1): either would reap our children behind our back.
@@ -52,7 +54,7 @@ struct spawn {
 	int			 pidfd;
 	int			 report_fd;	/* read end of the exec-error pipe */
 	int			 cgroup_fd;	/* our own copy, or -1 */
-	bool			 placed;	/* clone3 put it in the cgroup */
+	bool			 placed;	/* the clone put it in the cgroup */
 	bool			 exited;	/* reaped */
 	struct spawn_exit	 exit;
 	spawn_exit_cb		 cb;
@@ -179,9 +181,10 @@ spawn_fd_ok(int fd)
 }
 
 /*
- * Start the child: clone3 with a pidfd (and straight into the cgroup),
- * or fork and pidfd_open where clone3 is missing or filtered.  Returns
- * the pid with *pidfd set, or -1.
+ * Start the child: sharing our memory (isolate_vfork) where it can; else
+ * clone3 with a pidfd (and straight into the cgroup), or fork and
+ * pidfd_open where clone3 is missing or filtered.  Returns the pid with
+ * *pidfd set, or -1.
  */
 static pid_t
 spawn_clone(struct isolate *is, int cgfd, int *pidfd, bool *placed)
@@ -190,6 +193,9 @@ spawn_clone(struct isolate *is, int cgfd, int *pidfd, bool *placed)
 	pid_t			 pid;
 	int			 saved;
 
+	*placed = cgfd != -1;
+	if ((pid = isolate_vfork(is, cgfd, pidfd)) != 0)
+		return pid;
 	*placed = false;
 	if (!spawn_no_clone3) {
 		memset(&ca, 0, sizeof ca);
@@ -395,7 +401,8 @@ spawn_start(struct event_base *base, const struct spawn_cmd *cmd,
 	/*
 	 * Block every signal across the clone: until the child has reset the
 	 * dispositions, a handler of ours (libevent's, which writes to a
-	 * socket shared with us) must not run in it.
+	 * socket shared with us, and to our memory the child may share) must
+	 * not run in it.
 	 */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

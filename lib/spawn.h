@@ -2,14 +2,17 @@
  * The spawn facility: start one isolated process and supervise it.
  *
  * The parent side (spawn.c) prepares everything that needs memory or NSS
- * before forking, starts the child with clone3(CLONE_PIDFD, and
- * CLONE_INTO_CGROUP when a cgroup is given) or fork()+pidfd_open(), and
- * waits for it through its pidfd on the event loop; it never acts on a
- * stored pid alone.  The child side (isolate.c) runs only async-signal-safe
- * calls: new session, default signal dispositions and an empty mask, umask
- * 022, rlimits, identity drop (verified), cwd, stdio, no other descriptor,
- * exec.  A failed exec is reported through a close-on-exec pipe as the
- * errno, so the parent can tell "could not run" from "ran and exited 127".
+ * before the clone, and waits for the child through its pidfd on the event
+ * loop; it never acts on a stored pid alone.  The child is started with
+ * clone3(CLONE_VM | CLONE_VFORK | CLONE_PIDFD, and CLONE_INTO_CGROUP when a
+ * cgroup is given) on a stack of its own (isolate.c), or, where that cannot
+ * be had or the child takes another uid, with clone3 without CLONE_VM or
+ * fork()+pidfd_open().  The child side (isolate.c) runs only
+ * async-signal-safe calls: new session, default signal dispositions and an
+ * empty mask, umask 022, rlimits, identity drop (verified), cwd, stdio, no
+ * other descriptor, exec.  A failed exec is reported through a
+ * close-on-exec pipe as the errno, so the parent can tell "could not run"
+ * from "ran and exited 127".
  */
 #ifndef PL_SPAWN_H
 #define PL_SPAWN_H

@@ -7,13 +7,20 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +513,22 @@ START_TEST(test_identity)
 	ck_assert_int_eq(r.ex.exec_errno, EACCES);
 	ck_assert_str_eq(r.ex.exec_step, "chdir");
 	run_end(&r);
+	/*
+	 * Root's own uid, another gid: a child that shares our memory until
+	 * exec (which a uid change rules out).  Its setgid marks the shared
+	 * mm undumpable; ours must be dumpable again after.
+	 */
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 1);
+	c.argv = argv;
+	c.cwd = NULL;
+	c.uid = 0;
+	c.ngroups = 1;
+	run_argv(&r, &c);
+	ck_assert_int_eq(r.ex.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out.data, "Uid:\t0\t0\t0\t0\n"
+	    "Gid:\t65534\t65534\t65534\t65534\nGroups:\t65534 \n"));
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 1);
+	run_end(&r);
 }
 END_TEST
 
@@ -619,6 +642,116 @@ START_TEST(test_usage)
 }
 END_TEST
 
+/*
+ * In its cgroup before it runs anything: the child shows it; and a cgroup
+ * removed meanwhile is refused, by the clone (NULL) or by the child, which
+ * then never execs.
+ */
+static void
+check_placement(bool refused_by_clone)
+{
+	char		*argv[] = { "grep", "^0::", "/proc/self/cgroup", NULL };
+	char		 want[128], path[700];
+	struct spawn_cmd c;
+	struct spawn	*sp;
+	struct run	 r;
+	char		*err = NULL;
+	int		 cg;
+
+	if ((cgroot = test_cgroot()) == NULL)
+		return;
+	ck_assert_int_ge(cg = cgroup_create(cgroot, "place"), 0);
+	cmd_init(&c, argv);
+	c.cgroup_fd = cg;
+	run_argv(&r, &c);
+	snprintf(want, sizeof want, "%s/place\n", strrchr(cgpath, '/'));
+	ck_assert_msg(r.out.data != NULL && strlen(r.out.data) >= strlen(want) &&
+	    strcmp(r.out.data + strlen(r.out.data) - strlen(want), want) == 0,
+	    "in %s", r.out.data ? r.out.data : "nothing");
+	ck_assert(spawn_in_cgroup(r.sp));
+	run_end(&r);
+	cgroup_destroy(cgroot, cg, "place");
+
+	ck_assert_int_ge(cg = cgroup_create(cgroot, "gone"), 0);
+	snprintf(path, sizeof path, "%s/gone", cgpath);
+	ck_assert_int_eq(rmdir(path), 0);
+	c.cgroup_fd = cg;
+	if (refused_by_clone) {
+		sp = spawn_start(r.base = event_base_new(), &c, run_exit_cb,
+		    &r, &err);
+		ck_assert_ptr_null(sp);
+		free(err);
+		event_base_free(r.base);
+	} else {
+		run_argv(&r, &c);
+		ck_assert_str_eq(r.ex.exec_step, "cgroup");
+		ck_assert_int_ne(r.ex.exec_errno, 0);
+		ck_assert_ptr_null(r.out.data);
+		run_end(&r);
+	}
+	close(cg);
+	cgroup_root_close(cgroot);
+}
+
+START_TEST(test_cgroup_placement)
+{
+	check_placement(true);
+}
+END_TEST
+
+/*
+ * Make one syscall fail as containers' seccomp filters do: clone3 with
+ * ENOSYS, or clone with CLONE_VFORK (flags, its first argument) with
+ * EPERM.  Not all of CLONE_VM: LeakSanitizer clones a thread with it.
+ */
+static void
+filter_syscall(long nr)
+{
+	struct sock_filter	 f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+		    nr == SYS_clone ? CLONE_VFORK : ~0U, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO |
+		    (nr == SYS_clone ? EPERM : ENOSYS)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog	 prog = { sizeof f / sizeof f[0], f };
+
+	ck_assert_int_eq(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+	    &prog), 0);
+}
+
+START_TEST(test_fallbacks)
+{
+	char		*argv[] = { "sh", "-c", "exit 7", NULL };
+	const char	*fork_mode = getenv("CK_FORK");
+	struct spawn_cmd c;
+	struct run	 r;
+
+	/* The filters would outlive the test without a process of its own. */
+	if (fork_mode != NULL && strcmp(fork_mode, "no") == 0)
+		return;
+	ck_assert_int_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	/* No clone3: clone(CLONE_VM) without a cgroup, fork with one. */
+	filter_syscall(SYS_clone3);
+	cmd_init(&c, argv);
+	run_argv(&r, &c);
+	ck_assert_int_eq(r.ex.exit_code, 7);
+	run_end(&r);
+	check_placement(false);
+	/* Neither: fork. */
+	filter_syscall(SYS_clone);
+	run_argv(&r, &c);
+	ck_assert_int_eq(r.ex.exit_code, 7);
+	run_end(&r);
+}
+END_TEST
+
 /* Descriptors open in this process. */
 static int
 count_fds(void)
@@ -710,6 +843,8 @@ spawn_suite(void)
 	tcase_add_test(tc, test_identity);
 	tcase_add_test(tc, test_tree_pgrp);
 	tcase_add_test(tc, test_tree_cgroup);
+	tcase_add_test(tc, test_cgroup_placement);
+	tcase_add_test(tc, test_fallbacks);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_free_running);
 	tcase_add_test(tc, test_bad_input);

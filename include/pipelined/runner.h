@@ -105,12 +105,14 @@ struct pipelined_host {
 	unsigned		(*queue_limit)(const char *queue);
 	/*
 	 * Log before effect: a runner calls walk_begin() for what it is
-	 * about to launch, then barrier(), and launches only when it
-	 * returned 0: the RUNNING records are durable then, so a crash
-	 * never runs a task twice silently.  can_start() is false while the
-	 * journal cannot be written; launch nothing then.
+	 * about to launch, then when_durable(), and launches from its
+	 * callback, and only if ok: the RUNNING records are durable then, so
+	 * a crash never runs a task twice silently.  One call covers a whole
+	 * batch of launches.  can_start() is false while the journal cannot
+	 * be written; launch nothing then.
 	 */
-	int			(*barrier)(void);
+	void			(*when_durable)(void (*cb)(bool ok, void *),
+				    void *arg);
 	bool			(*can_start)(void);
 
 	/* The walker (lib/walk.h). */

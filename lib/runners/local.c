@@ -175,10 +175,34 @@ local_launch_one(struct local *l, struct local_exec *le, struct proc **batch,
 	return 0;
 }
 
+/* Launches whose RUNNING records are being made durable. */
+struct local_batch {
+	struct proc	**v;
+	size_t		  n;
+};
+
+/* The batch's records are durable (or could not be written): go. */
+static void
+local_batch_cb(bool ok, void *arg)
+{
+	struct local_batch	*lb = arg;
+	size_t			 i;
+
+	for (i = 0; i < lb->n; i++) {
+		if (!ok)
+			proc_fail(lb->v[i], xstrdup("cannot record the start "
+			    "in the journal"));
+		else
+			proc_start(lb->v[i]);
+	}
+	free(lb->v);
+	free(lb);
+}
+
 /*
  * Start what may start, one task result per execution per pass.  Every
- * launch of the pass is recorded first, then made durable with one
- * barrier, then started.
+ * launch of the pass is recorded first, then started once the journal
+ * made those records durable (one sync for the batch).
  */
 static void
 local_pump_cb(evutil_socket_t fd, short ev, void *arg)
@@ -187,7 +211,8 @@ local_pump_cb(evutil_socket_t fd, short ev, void *arg)
 	struct local_exec	*le, *start, *nx;
 	struct timeval		 tv = { 1, 0 };
 	struct proc		**batch;
-	size_t			  nbatch = 0, i;
+	struct local_batch	 *lb;
+	size_t			  nbatch = 0;
 	int			  progress;
 
 	if (l->running >= l->host->max_parallel || l->queued == 0)
@@ -216,14 +241,14 @@ local_pump_cb(evutil_socket_t fd, short ev, void *arg)
 				break;
 		}
 	} while (progress && l->running < l->host->max_parallel);
-	if (nbatch > 0 && l->host->barrier() == -1) {
-		for (i = 0; i < nbatch; i++)
-			proc_fail(batch[i], xstrdup("cannot record the start "
-			    "in the journal"));
-	} else
-		for (i = 0; i < nbatch; i++)
-			proc_start(batch[i]);
-	free(batch);
+	if (nbatch == 0) {
+		free(batch);
+		return;
+	}
+	lb = xmalloc(sizeof *lb);
+	lb->v = batch;
+	lb->n = nbatch;
+	l->host->when_durable(local_batch_cb, lb);
 }
 
 static void

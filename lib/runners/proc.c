@@ -232,9 +232,23 @@ proc_prepare(const struct proc_host *host, struct task_result *tr,
 	return p;
 }
 
+static void	proc_spawn(struct proc *);
+
 /* Start a prepared attempt; failures are reported through its callback. */
 void
 proc_start(struct proc *p)
+{
+	if (p->stopping) {
+		/* Stopped while its start was being recorded: never run it. */
+		proc_fail(p, xstrdup("stopped before it started"));
+		return;
+	}
+	proc_spawn(p);
+}
+
+/* Spawn a prepared attempt. */
+static void
+proc_spawn(struct proc *p)
 {
 	const struct proc_host	*host = p->host;
 	struct task_result	*tr = p->tr;
