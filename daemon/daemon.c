@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "history.h"
 #include "log.h"
+#include "plugin.h"
 #include "reporter.h"
 #include "result.h"
 #include "runner.h"
@@ -38,7 +39,9 @@ daemon_usage(FILE *f)
 	    "                 [--runner NAME] [--max-parallel N]\n"
 	    "                 [--queue NAME=N]... [--max-frame BYTES]\n"
 	    "                 [--journal-sync MODE] [--retention-days N]\n"
-	    "                 [--max-executions N] [--log-level LEVEL]\n"
+	    "                 [--max-executions N] [--runner-dir DIR]\n"
+	    "                 [--runner-option NAME.KEY=VALUE]...\n"
+	    "                 [--log-level LEVEL]\n"
 	    "       pipelined --verify [--state-dir DIR]\n"
 	    "       pipelined --help | --version\n"
 	    "\n"
@@ -66,6 +69,10 @@ daemon_usage(FILE *f)
 	    "                       (default 30; checked hourly and by pipectl gc)\n"
 	    "      --max-executions N  keep at most N executions (default: no\n"
 	    "                       limit); the oldest finished ones go first\n"
+	    "      --runner-dir DIR runner plugins NAME.so (default\n"
+	    "                       " PL_RUNNER_DIR ")\n"
+	    "      --runner-option NAME.KEY=VALUE  a setting for runner NAME\n"
+	    "                       (e.g. celery.broker=redis://host:6379/0)\n"
 	    "      --verify         read the journal of the state directory\n"
 	    "                       without changing it, report what it holds\n"
 	    "                       and any damage; exit 1 when damaged\n"
@@ -115,6 +122,8 @@ daemon_defaults(struct options *o)
 		o->max_frame = PROTO_MAX_FRAME;
 	if (o->retention_days == 0)
 		o->retention_days = 30;
+	if (o->runner_dir == NULL)
+		o->runner_dir = xstrdup(PL_RUNNER_DIR);
 }
 
 static int
@@ -154,6 +163,8 @@ daemon_parse(struct options *o, int argc, char **argv)
 		{ "retention-days", required_argument, NULL, 'R' },
 		{ "max-executions", required_argument, NULL, 'M' },
 		{ "verify", no_argument, NULL, 'v' },
+		{ "runner-dir", required_argument, NULL, 'D' },
+		{ "runner-option", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -240,6 +251,23 @@ daemon_parse(struct options *o, int argc, char **argv)
 		case 'v':
 			o->verify = true;
 			break;
+		case 'D':
+			free(o->runner_dir);
+			o->runner_dir = xstrdup(optarg);
+			break;
+		case 'O':
+			if (strchr(optarg, '.') == NULL ||
+			    strchr(optarg, '=') == NULL ||
+			    strchr(optarg, '.') > strchr(optarg, '=')) {
+				fprintf(stderr, "pipelined: --runner-option "
+				    "wants NAME.KEY=VALUE\n");
+				return -1;
+			}
+			o->runner_options = xreallocarray(o->runner_options,
+			    o->nrunner_options + 1, sizeof *o->runner_options);
+			o->runner_options[o->nrunner_options++] =
+			    xstrdup(optarg);
+			break;
 		case 'l':
 			if (log_level_from_name(optarg, &lvl) == -1) {
 				fprintf(stderr, "pipelined: unknown log level "
@@ -267,6 +295,25 @@ daemon_parse(struct options *o, int argc, char **argv)
 		return -1;
 	}
 	return 0;
+}
+
+/* A runner's setting from --runner-option NAME.KEY=VALUE, or NULL. */
+static const char *
+daemon_runner_option(const char *runner, const char *key)
+{
+	const char	*o, *eq;
+	size_t		 i, rl = strlen(runner), kl = strlen(key);
+
+	/* The last one given wins. */
+	for (i = daemon_g->opts.nrunner_options; i-- > 0;) {
+		o = daemon_g->opts.runner_options[i];
+		eq = strchr(o, '=');
+		if (strncmp(o, runner, rl) == 0 && o[rl] == '.' &&
+		    (size_t)(eq - (o + rl + 1)) == kl &&
+		    strncmp(o + rl + 1, key, kl) == 0)
+			return eq + 1;
+	}
+	return NULL;
 }
 
 /* The limit of a queue from --queue, 0 for none. */
@@ -493,6 +540,10 @@ daemon_free(struct daemon *d)
 	free(d->opts.socket);
 	free(d->opts.state_dir);
 	free(d->opts.runner);
+	free(d->opts.runner_dir);
+	for (i = 0; i < d->opts.nrunner_options; i++)
+		free(d->opts.runner_options[i]);
+	free(d->opts.runner_options);
 	free(d->opts.log_level);
 	free(d->lang);
 	free(d);
@@ -561,10 +612,12 @@ daemon_main(int argc, char **argv)
 	rc.queue_limit = daemon_queue_limit;
 	rc.cgroots = d->cgroots;
 	store_runner_config(d, &rc);
+	rc.option = daemon_runner_option;
 	runner_init(&rc);
+	plugin_load_dir(d->opts.runner_dir);
 	if (runner_find(d->opts.runner) == NULL) {
-		log_warnx("unknown runner '%s' (known: local, eager)",
-		    d->opts.runner);
+		log_warnx("unknown runner '%s' (built in: local, eager; plugins "
+		    "come from %s)", d->opts.runner, d->opts.runner_dir);
 		return 2;
 	}
 	store_resume(d);

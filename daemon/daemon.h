@@ -47,6 +47,9 @@ struct options {
 	struct queue_limit *queues;
 	size_t		 nqueues;
 	size_t		 max_frame;
+	char		*runner_dir;
+	char		**runner_options;	/* "NAME.KEY=VALUE" */
+	size_t		 nrunner_options;
 	enum journal_sync journal_sync;
 	unsigned	 retention_days;
 	size_t		 max_executions;	/* 0: no limit */

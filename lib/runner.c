@@ -13,6 +13,7 @@
 #include "log.h"
 #include "outlog.h"
 #include "result.h"
+#include "spawn.h"
 #include "runner.h"
 #include "taskspec.h"
 #include "walk.h"
@@ -73,6 +74,20 @@ runner_output(struct task_result *tr, const void *p, size_t len)
 	}
 	close(fd);
 	return 0;
+}
+
+static void
+runner_spawn_cmd(struct spawn_cmd *cmd, const struct task_result *tr,
+    const struct taskspec *ts)
+{
+	taskspec_spawn_cmd(cmd, ts, walk_runas(tr->r.exec));
+}
+
+static const char *
+runner_option(const char *runner, const char *key)
+{
+	return runner_cfg.option != NULL ? runner_cfg.option(runner, key) :
+	    NULL;
 }
 
 static void
@@ -150,6 +165,11 @@ runner_init(const struct runner_config *cfg)
 	h->topo_done = topo_done;
 	h->topo_is_active = topo_is_active;
 	h->topo_free = topo_free;
+	h->option = runner_option;
+	h->spawn_cmd = runner_spawn_cmd;
+	h->spawn_start = spawn_start;
+	h->spawn_signal_tree = spawn_signal_tree;
+	h->spawn_free = spawn_free;
 	h->log = runner_log;
 	if (runner_add(runner_local(), &err) == -1 ||
 	    runner_add(runner_eager(), &err) == -1)

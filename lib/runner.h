@@ -22,6 +22,8 @@ struct runner_config {
 				    void *);	/* NULL: at once */
 	bool			(*can_start)(void);	/* NULL: always */
 	struct cgroup_root	*cgroots;
+	/* A runner's setting ([NAME] KEY), or NULL. */
+	const char		*(*option)(const char *, const char *);
 };
 
 /* A runner in use: its ops and its state. */

@@ -21,43 +21,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <pipelined/runner.h>	/* struct spawn_limits */
+#include <pipelined/runner.h>	/* spawn_limits, spawn_cmd, spawn_exit */
 
 struct event_base;
 struct spawn;
 
-struct spawn_cmd {
-	char *const		*argv;	/* argv[0] without '/' is looked up in envp's PATH */
-	char *const		*envp;	/* the complete environment */
-	const char		*cwd;	/* must exist; NULL: "/" */
-	/* Identity: applied only when set_identity (the daemon is root). */
-	bool			 set_identity;
-	uid_t			 uid;
-	gid_t			 gid;
-	const gid_t		*groups;
-	size_t			 ngroups;
-	struct spawn_limits	 limits;
-	int			 out_fd;	/* stdout and stderr; -1: /dev/null */
-	int			 err_fd;	/* stderr if not out_fd; -1: as stdout */
-	int			 cgroup_fd;	/* a directory fd to spawn into, or -1 */
-};
 
-/* How a process ended. */
-struct spawn_exit {
-	pid_t		 pid;
-	int		 exit_code;	/* -1 when killed by a signal or not run */
-	int		 signal;	/* 0 unless killed by a signal */
-	int		 exec_errno;	/* non-zero: exec (or setup) failed */
-	const char	*exec_step;	/* which step failed: "exec", "chdir"... */
-	int64_t		 started_us;	/* CLOCK_REALTIME */
-	int64_t		 ended_us;
-	int64_t		 cpu_user_us;	/* from the cgroup when there is one */
-	int64_t		 cpu_system_us;
-	int64_t		 max_rss_kib;
-};
-
-typedef void (*spawn_exit_cb)(struct spawn *, const struct spawn_exit *,
-    void *arg);
 
 /*
  * Start a process.  Returns NULL with *err set (to free) when it could not

@@ -292,3 +292,24 @@ taskspec_clear(struct taskspec *ts)
 	free(ts->cwd);
 	memset(ts, 0, sizeof *ts);
 }
+
+/*
+ * A spawn command for a resolved spec, run as ra: argv, environment,
+ * cwd, limits and identity.  The caller sets the descriptors.
+ */
+void
+taskspec_spawn_cmd(struct spawn_cmd *cmd, const struct taskspec *ts,
+    const struct runas *ra)
+{
+	memset(cmd, 0, sizeof *cmd);
+	cmd->argv = ts->argv;
+	cmd->envp = ts->envp;
+	cmd->cwd = ts->cwd;
+	cmd->set_identity = ra->set_identity;
+	cmd->uid = ra->uid;
+	cmd->gid = ra->gid;
+	cmd->groups = ra->groups;
+	cmd->ngroups = ra->ngroups;
+	cmd->limits = ts->limits;
+	cmd->out_fd = cmd->err_fd = cmd->cgroup_fd = -1;
+}

@@ -31,6 +31,9 @@ void	taskspec_iterator(struct taskspec *, const struct execution *,
 	    const struct pipeline_result *pr, const struct task_def *t,
 	    const struct runas *ra, const char *lang);
 void	taskspec_clear(struct taskspec *);
+/* The spawn command for a spec run as ra (descriptors: -1). */
+void	taskspec_spawn_cmd(struct spawn_cmd *, const struct taskspec *,
+	    const struct runas *);
 /* The text an item or input value is passed as: strings as is, else JSON. */
 char	*taskspec_value_text(const struct node *);
 /* PIPELINE_INPUT_<KEY> for an input key. */

@@ -70,19 +70,9 @@ walk_iter_start(struct walk *w, const struct pipeline_result *pr,
 	}
 	taskspec_iterator(&ts, w->e, pr, pr != NULL ?
 	    &w->e->def->tasks[task] : NULL, w->ra, w->host.lang);
-	memset(&cmd, 0, sizeof cmd);
-	cmd.argv = ts.argv;
-	cmd.envp = ts.envp;
-	cmd.cwd = ts.cwd;
-	cmd.set_identity = w->ra->set_identity;
-	cmd.uid = w->ra->uid;
-	cmd.gid = w->ra->gid;
-	cmd.groups = w->ra->groups;
-	cmd.ngroups = w->ra->ngroups;
-	cmd.limits = ts.limits;
+	taskspec_spawn_cmd(&cmd, &ts, w->ra);
 	cmd.out_fd = out[1];
 	cmd.err_fd = errp[1];
-	cmd.cgroup_fd = -1;
 	it = xcalloc(1, sizeof *it);
 	it->w = w;
 	it->done = done;

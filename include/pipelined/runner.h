@@ -33,6 +33,7 @@ struct node;
 struct reporter;
 struct result;
 struct runas;
+struct spawn;
 struct task_result;
 struct topo;
 
@@ -43,6 +44,40 @@ struct spawn_limits {
 	int64_t		 open_files;	/* RLIMIT_NOFILE */
 	int64_t		 processes;	/* RLIMIT_NPROC */
 };
+
+/* A process for the spawn facility (see spawn_start below). */
+struct spawn_cmd {
+	char *const		*argv;	/* argv[0] without '/' is looked up in envp's PATH */
+	char *const		*envp;	/* the complete environment */
+	const char		*cwd;	/* must exist; NULL: "/" */
+	/* Identity: applied only when set_identity (the daemon is root). */
+	bool			 set_identity;
+	uid_t			 uid;
+	gid_t			 gid;
+	const gid_t		*groups;
+	size_t			 ngroups;
+	struct spawn_limits	 limits;
+	int			 out_fd;	/* stdout and stderr; -1: /dev/null */
+	int			 err_fd;	/* stderr if not out_fd; -1: as stdout */
+	int			 cgroup_fd;	/* a directory fd to spawn into, or -1 */
+};
+
+/* How a process ended. */
+struct spawn_exit {
+	pid_t		 pid;
+	int		 exit_code;	/* -1 when killed by a signal or not run */
+	int		 signal;	/* 0 unless killed by a signal */
+	int		 exec_errno;	/* non-zero: exec (or setup) failed */
+	const char	*exec_step;	/* which step failed: "exec", "chdir"... */
+	int64_t		 started_us;	/* CLOCK_REALTIME */
+	int64_t		 ended_us;
+	int64_t		 cpu_user_us;	/* from the cgroup when there is one */
+	int64_t		 cpu_system_us;
+	int64_t		 max_rss_kib;
+};
+
+typedef void (*spawn_exit_cb)(struct spawn *, const struct spawn_exit *,
+    void *arg);
 
 /* One attempt of a task result, resolved (SPEC 5). */
 struct taskspec {
@@ -146,6 +181,28 @@ struct pipelined_host {
 	int	(*topo_done)(struct topo *, uint32_t);
 	bool	(*topo_is_active)(const struct topo *);
 	void	(*topo_free)(struct topo *);
+
+	/*
+	 * A setting of this runner: the configuration file's [NAME]
+	 * section, or --runner-option NAME.KEY=VALUE; NULL when unset.
+	 */
+	const char *(*option)(const char *runner, const char *key);
+
+	/*
+	 * The spawn facility (lib/spawn.h): an isolated process supervised
+	 * by pidfd on the event loop.  spawn_cmd() fills a command from a
+	 * task spec and the execution's run-as identity; the caller sets
+	 * out_fd/err_fd/cgroup_fd.  spawn_start() returns NULL with *err
+	 * (to free) when it could not start at all; cb runs once, after
+	 * the process was reaped.
+	 */
+	void	(*spawn_cmd)(struct spawn_cmd *, const struct task_result *,
+		    const struct taskspec *);
+	struct spawn *(*spawn_start)(struct event_base *,
+		    const struct spawn_cmd *, spawn_exit_cb, void *arg,
+		    char **err);
+	int	(*spawn_signal_tree)(struct spawn *, int sig);
+	void	(*spawn_free)(struct spawn *);
 
 	/* Logging: level 0 debug, 1 info, 2 warning, 3 error. */
 	void	(*log)(int level, const char *fmt, ...)

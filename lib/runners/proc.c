@@ -276,18 +276,8 @@ proc_spawn(struct proc *p)
 		    e->def->tasks[tr->te->task].name, tr->index, p->attempt);
 		p->cgfd = cgroup_create(host->cgroots, p->cgname);
 	}
-	memset(&cmd, 0, sizeof cmd);
-	cmd.argv = p->ts.argv;
-	cmd.envp = p->ts.envp;
-	cmd.cwd = p->ts.cwd;
-	cmd.set_identity = walk_runas(e)->set_identity;
-	cmd.uid = walk_runas(e)->uid;
-	cmd.gid = walk_runas(e)->gid;
-	cmd.groups = walk_runas(e)->groups;
-	cmd.ngroups = walk_runas(e)->ngroups;
-	cmd.limits = p->ts.limits;
+	taskspec_spawn_cmd(&cmd, &p->ts, walk_runas(e));
 	cmd.out_fd = pfd[1];
-	cmd.err_fd = -1;
 	cmd.cgroup_fd = p->cgfd;
 	p->sp = spawn_start(host->base, &cmd, proc_exit_cb, p, &err);
 	close(pfd[1]);
