@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,41 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 	conn_new(d, fd, &peer);
 }
 
+/* Start accepting on fd, the socket at path. */
+static void
+control_accept_on(struct daemon *d, int fd, const char *path)
+{
+	d->listen_fd = fd;
+	d->accept_ev = event_new(d->base, fd, EV_READ | EV_PERSIST,
+	    control_accept_cb, d);
+	d->accept_pause = evtimer_new(d->base, control_resume_cb, d);
+	event_add(d->accept_ev, NULL);
+	log_info("listening on %s", path);
+}
+
+/*
+ * The socket systemd passed (pipelined.socket): it made the file, with
+ * the mode and group the unit says, and it owns it.  Its path replaces
+ * --socket, so that status tells where clients really connect.
+ */
+static void
+control_adopt(struct daemon *d, int fd)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len = sizeof sun;
+
+	memset(&sun, 0, sizeof sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 &&
+	    len > offsetof(struct sockaddr_un, sun_path) &&
+	    sun.sun_path[0] != '\0') {
+		sun.sun_path[sizeof sun.sun_path - 1] = '\0';
+		free(d->opts.socket);
+		d->opts.socket = xstrdup(sun.sun_path);
+	}
+	log_info("using the socket passed by systemd");
+	control_accept_on(d, fd, d->opts.socket);
+}
+
 /* Create the socket (and its directory) and start accepting. */
 int
 control_listen(struct daemon *d, char **err)
@@ -184,6 +220,10 @@ control_listen(struct daemon *d, char **err)
 	mode_t			 old;
 	int			 fd;
 
+	if ((fd = sdnotify_take_listen_fd(d)) != -1) {
+		control_adopt(d, fd);
+		return 0;
+	}
 	if (control_addr(path, &sun) == -1) {
 		*err = xprintf("socket path %s is too long", path);
 		return -1;
@@ -221,16 +261,15 @@ control_listen(struct daemon *d, char **err)
 		unlink(path);
 		return -1;
 	}
-	d->listen_fd = fd;
-	d->accept_ev = event_new(d->base, fd, EV_READ | EV_PERSIST,
-	    control_accept_cb, d);
-	d->accept_pause = evtimer_new(d->base, control_resume_cb, d);
-	event_add(d->accept_ev, NULL);
-	log_info("listening on %s", path);
+	control_accept_on(d, fd, path);
 	return 0;
 }
 
-/* Stop accepting and remove the socket file. */
+/*
+ * Stop accepting and remove the socket file, unless systemd passed it:
+ * its file stays, and clients that connect meanwhile wait in its queue
+ * for the next daemon.
+ */
 void
 control_close(struct daemon *d)
 {
@@ -241,6 +280,8 @@ control_close(struct daemon *d)
 	d->accept_ev = d->accept_pause = NULL;
 	close(d->listen_fd);
 	d->listen_fd = -1;
+	if (sdnotify_activated(d))
+		return;
 	if (unlink(d->opts.socket) == -1 && errno != ENOENT)
 		log_warn("removing %s", d->opts.socket);
 }

@@ -434,6 +434,7 @@ daemon_stop(struct daemon *d, const char *signame)
 		return;
 	log_info("%s: stopping", signame);
 	d->stopping = true;
+	sdnotify_stopping(d);
 	control_close(d);
 	for (i = 0; i < history_count(d->hist); i++) {
 		e = history_at(d->hist, i);
@@ -461,9 +462,11 @@ daemon_signal_cb(evutil_socket_t sig, short ev, void *arg)
 		daemon_stop(d, "SIGINT");
 		break;
 	case SIGHUP:
+		sdnotify_reloading(d);
 		/* Only command-line settings exist; nothing can change. */
 		log_info("SIGHUP: reloaded (settings come from the command "
 		    "line and are unchanged)");
+		sdnotify_reloaded(d);
 		break;
 	}
 }
@@ -482,7 +485,10 @@ daemon_detach(struct daemon *d)
 		fatal("fork");
 	if (pid > 0) {
 		close(fds[1]);
-		_exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(1);
+		sdnotify_parent_ready(pid);
+		_exit(0);
 	}
 	close(fds[0]);
 	d->ready_fd = fds[1];
@@ -501,6 +507,7 @@ daemon_ready(struct daemon *d)
 {
 	int	devnull;
 
+	sdnotify_ready(d);
 	if (d->ready_fd == -1)
 		return;
 	if (write(d->ready_fd, "1", 1) == -1)
@@ -523,6 +530,7 @@ daemon_free(struct daemon *d)
 	while ((c = TAILQ_FIRST(&d->conns)) != NULL)
 		conn_free(c);
 	control_close(d);
+	sdnotify_free(d);
 	store_close(d);
 	runner_shutdown();
 	history_free(d->hist);
@@ -578,6 +586,12 @@ daemon_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (daemon_mkdirs(d->opts.state_dir, 0700) == -1) {
 		log_warn("state directory %s", d->opts.state_dir);
+		return 1;
+	}
+	/* Before detaching: LISTEN_PID names this process. */
+	if (sdnotify_open(d, &err) == -1) {
+		log_warnx("%s", err);
+		free(err);
 		return 1;
 	}
 	if (!d->opts.foreground)

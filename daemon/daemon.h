@@ -2,7 +2,8 @@
  * pipelined: the daemon's shared state and the interfaces between its
  * parts: daemon.c (start-up, signals, shutdown), control.c (the listening
  * socket), conn.c (one client), dispatch.c (the operations), stream.c
- * (watch and logs streams), store.c (the journal, restarts, retention).
+ * (watch and logs streams), store.c (the journal, restarts, retention),
+ * sdnotify.c (socket activation and notifications under systemd).
  */
 #ifndef PL_DAEMON_H
 #define PL_DAEMON_H
@@ -27,6 +28,7 @@ struct node;
 struct reporter;
 struct result;
 struct runner_config;
+struct sdnotify;
 
 #define DAEMON_MAX_CONNS	1024		/* open client connections */
 #define DAEMON_READ_TIMEOUT	10		/* s to finish a started frame */
@@ -92,6 +94,7 @@ struct daemon {
 	struct event		*gc_timer;
 	uint64_t		*gc_gone;	/* sorted ids gc is removing */
 	size_t			 gc_ngone;
+	struct sdnotify		*sd;		/* systemd: sdnotify.c */
 };
 
 extern struct daemon	*daemon_g;
@@ -129,6 +132,17 @@ void	 store_start_gc(struct daemon *);
 void	 store_runner_config(struct daemon *, struct runner_config *);
 void	 store_close(struct daemon *);
 int	 store_verify(const char *state_dir);
+
+/* sdnotify.c: systemd's socket activation and sd_notify */
+int	 sdnotify_open(struct daemon *, char **err);
+int	 sdnotify_take_listen_fd(struct daemon *);
+bool	 sdnotify_activated(const struct daemon *);
+void	 sdnotify_ready(struct daemon *);
+void	 sdnotify_parent_ready(pid_t);
+void	 sdnotify_stopping(struct daemon *);
+void	 sdnotify_reloading(struct daemon *);
+void	 sdnotify_reloaded(struct daemon *);
+void	 sdnotify_free(struct daemon *);
 
 /* dispatch.c */
 void	 dispatch(struct conn *, const struct node *req);
