@@ -589,7 +589,7 @@ daemon_main(int argc, char **argv)
 		return 1;
 	}
 	/* Before detaching: LISTEN_PID names this process. */
-	if (sdnotify_open(d, &err) == -1) {
+	if (sdnotify_new(d, &err) == -1) {
 		log_warnx("%s", err);
 		free(err);
 		return 1;

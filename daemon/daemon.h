@@ -134,7 +134,7 @@ void	 store_close(struct daemon *);
 int	 store_verify(const char *state_dir);
 
 /* sdnotify.c: systemd's socket activation and sd_notify */
-int	 sdnotify_open(struct daemon *, char **err);
+int	 sdnotify_new(struct daemon *, char **err);
 int	 sdnotify_take_listen_fd(struct daemon *);
 bool	 sdnotify_activated(const struct daemon *);
 void	 sdnotify_ready(struct daemon *);

@@ -104,6 +104,7 @@ sdnotify_status_now(struct sdnotify *sn, const char *prefix)
 	sdnotify_send(sn, msg);
 }
 
+/* The rate limit's timer: the counts as they are now. */
 static void
 sdnotify_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -133,7 +134,7 @@ sdnotify_change_cb(struct result *r, void *arg)
  * process).  Exactly one listening Unix stream socket is accepted.
  */
 int
-sdnotify_open(struct daemon *d, char **err)
+sdnotify_new(struct daemon *d, char **err)
 {
 	struct sdnotify	*sn;
 	int		 n, fd, flags;
@@ -284,7 +285,7 @@ sdnotify_reloaded(struct daemon *d)
 	sdnotify_status_now(sn, "READY=1\n");
 }
 
-/* Undo sdnotify_open (and what ready added). */
+/* Undo sdnotify_new (and what sdnotify_ready added). */
 void
 sdnotify_free(struct daemon *d)
 {
