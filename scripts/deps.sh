@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="build-essential autoconf automake libtool pkg-config
-libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev check"
+libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev libinih-dev check"
 test_pkgs="clang graphviz"
 
 case "${1:-build}" in
