@@ -162,6 +162,17 @@ static const struct cmd pipectl_cmds[] = {
 	  "\n"
 	  "Exit status: 0 success; 1 the journal could not be compacted; 3\n"
 	  "cannot reach the daemon; 4 not permitted.\n" },
+	{ "reload", cmd_reload, "",
+	  "have the daemon read its configuration again",
+	  "Have the daemon read its configuration file and its registered\n"
+	  "pipelines again, as SIGHUP does, and print what it did.  Settings\n"
+	  "bound at start (socket, state_dir, journal_sync, runner_dir and\n"
+	  "runner settings) are reported as waiting for a restart.  For\n"
+	  "administrators.\n"
+	  "\n"
+	  "Exit status: 0 reloaded; 1 the configuration has errors (they are\n"
+	  "printed; nothing changed); 3 cannot reach the daemon; 4 not\n"
+	  "permitted.\n" },
 	{ "status", cmd_status, "[--json]",
 	  "show what the daemon is doing",
 	  "Show the daemon's version, pid and uptime, where its socket and\n"
@@ -250,7 +261,8 @@ pipectl_usage(const struct cmd *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: pipectl %s %s\n", c->name, c->usage);
+	fprintf(stderr, "\nusage: pipectl %s%s%s\n", c->name,
+	    *c->usage ? " " : "", c->usage);
 	return EXIT_USAGE;
 }
 
@@ -285,8 +297,8 @@ pipectl_help_requested(const struct cmd *c, int argc, char **argv)
 			break;
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			printf("usage: pipectl %s %s\n\n%s", c->name, c->usage,
-			    c->help);
+			printf("usage: pipectl %s%s%s\n\n%s", c->name,
+			    *c->usage ? " " : "", c->usage, c->help);
 			return 1;
 		}
 	}

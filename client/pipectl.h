@@ -41,6 +41,7 @@ int	cmd_watch(struct pipectl *, int, char **);
 int	cmd_status(struct pipectl *, int, char **);
 int	cmd_retry(struct pipectl *, int, char **);
 int	cmd_gc(struct pipectl *, int, char **);
+int	cmd_reload(struct pipectl *, int, char **);
 
 
 struct node;

@@ -107,6 +107,42 @@ control_resume_cb(evutil_socket_t fd, short ev, void *arg)
 		event_add(d->accept_ev, NULL);
 }
 
+/*
+ * Whether the peer is in group gid: its groups at connect time
+ * (SO_PEERGROUPS).  Anything unreadable answers no.
+ */
+static bool
+control_in_group(int fd, const struct ucred *cred, gid_t gid)
+{
+	gid_t		 few[64], *groups = few;
+	socklen_t	 len = sizeof few;
+	size_t		 i;
+	bool		 in = false;
+	int		 rc;
+
+	if (gid == (gid_t)-1)
+		return false;
+	if (cred->gid == gid)
+		return true;
+	rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (rc == -1 && errno == ERANGE) {
+		/* len now says how much it takes. */
+		groups = xmalloc(len);
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	}
+	if (rc == -1) {
+		log_warn("SO_PEERGROUPS of uid %u: not taken as an "
+		    "administrator", (unsigned)cred->uid);
+		len = 0;
+	}
+	for (i = 0; i < len / sizeof groups[0]; i++)
+		if (groups[i] == gid)
+			in = true;
+	if (groups != few)
+		free(groups);
+	return in;
+}
+
 /* Refuse a client politely: one error frame, then close. */
 static void
 control_refuse(int fd, const char *code, const char *msg)
@@ -162,7 +198,7 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 		control_refuse(fd, "unavailable", "pipelined is stopping");
 		return;
 	}
-	if (d->nconns >= DAEMON_MAX_CONNS) {
+	if (d->nconns >= d->opts.max_connections) {
 		control_refuse(fd, "limit", "too many connections");
 		return;
 	}
@@ -170,8 +206,12 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 	peer.gid = cred.gid;
 	peer.pid = cred.pid;
 	peer.user = (char *)daemon_user_name(cred.uid, name, sizeof name);
-	/* Root and the daemon's own user see and control everything. */
-	peer.admin = cred.uid == 0 || cred.uid == geteuid();
+	/*
+	 * Root, the daemon's own user and members of admin_group (as the
+	 * client process was when it connected) see and control everything.
+	 */
+	peer.admin = cred.uid == 0 || cred.uid == geteuid() ||
+	    control_in_group(fd, &cred, d->admin_gid);
 	conn_new(d, fd, &peer);
 }
 

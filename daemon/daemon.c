@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cgroup.h"
 #include "daemon.h"
 #include "history.h"
@@ -35,18 +37,20 @@ static void
 daemon_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: pipelined [--foreground] [--socket PATH] [--state-dir DIR]\n"
-	    "                 [--runner NAME] [--max-parallel N]\n"
-	    "                 [--queue NAME=N]... [--max-frame BYTES]\n"
-	    "                 [--journal-sync MODE] [--retention-days N]\n"
-	    "                 [--max-executions N] [--runner-dir DIR]\n"
+	    "usage: pipelined [--foreground] [--config FILE] [--socket PATH]\n"
+	    "                 [--state-dir DIR] [--runner NAME]\n"
+	    "                 [--max-parallel N] [--queue NAME=N]...\n"
+	    "                 [--log-level LEVEL] [--SETTING VALUE]...\n"
 	    "                 [--runner-option NAME.KEY=VALUE]...\n"
-	    "                 [--log-level LEVEL]\n"
 	    "       pipelined --verify [--state-dir DIR]\n"
 	    "       pipelined --help | --version\n"
 	    "\n"
 	    "Run pipelines submitted with pipectl over a Unix socket.\n"
 	    "\n"
+	    "  -c, --config FILE    the configuration file (default: as root\n"
+	    "                       " PL_SYSCONFDIR "/pipelined/pipelined.conf;\n"
+	    "                       otherwise $XDG_CONFIG_HOME/pipelined/\n"
+	    "                       pipelined.conf); options given here win\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
 	    "                       (without it: detach once the socket listens)\n"
 	    "  -s, --socket PATH    the socket (default: as root\n"
@@ -56,12 +60,12 @@ daemon_usage(FILE *f)
 	    "                       /var/lib/pipelined; otherwise\n"
 	    "                       $XDG_STATE_HOME/pipelined)\n"
 	    "  -r, --runner NAME    the default runner: local (parallel, the\n"
-	    "                       default) or eager (one task at a time)\n"
+	    "                       default), eager (one task at a time) or a\n"
+	    "                       plugin's\n"
 	    "  -j, --max-parallel N task results running at once, daemon-wide\n"
 	    "                       (default: the number of CPUs)\n"
 	    "  -q, --queue NAME=N   at most N running task results of queue NAME\n"
-	    "      --max-frame N    largest request accepted, in bytes (default\n"
-	    "                       16M)\n"
+	    "  -l, --log-level L    debug, info (default), warning or error\n"
 	    "      --journal-sync M batch (default: one fdatasync per event loop\n"
 	    "                       turn for everything written in it), always\n"
 	    "                       (one per record) or off (never)\n"
@@ -69,222 +73,148 @@ daemon_usage(FILE *f)
 	    "                       (default 30; checked hourly and by pipectl gc)\n"
 	    "      --max-executions N  keep at most N executions (default: no\n"
 	    "                       limit); the oldest finished ones go first\n"
+	    "      --admin-group G  members of group G see and control every\n"
+	    "                       execution (as root and the daemon's user do)\n"
+	    "      --pipelines-dir DIR  registered pipelines, *.yaml (default: as\n"
+	    "                       root " PL_SYSCONFDIR "/pipelined/pipelines.d)\n"
 	    "      --runner-dir DIR runner plugins NAME.so (default\n"
 	    "                       " PL_RUNNER_DIR ")\n"
-	    "      --runner-option NAME.KEY=VALUE  a setting for runner NAME\n"
-	    "                       (e.g. celery.broker=redis://host:6379/0)\n"
+	    "      --runner-option NAME.KEY=VALUE  a setting for runner NAME,\n"
+	    "                       as KEY in the file's [NAME] section\n"
+	    "      --max-frame SIZE largest request accepted (default 16M)\n"
+	    "      --max-pending-per-user N  unfinished executions one user may\n"
+	    "                       have (default %d)\n"
+	    "      --max-connections N  open client connections (default %d)\n"
 	    "      --verify         read the journal of the state directory\n"
 	    "                       without changing it, report what it holds\n"
 	    "                       and any damage; exit 1 when damaged\n"
-	    "  -l, --log-level L    debug, info (default), warning or error\n"
+	    "\n"
+	    "Every --SETTING is also a line \"SETTING = VALUE\" of the file, with\n"
+	    "'_' for '-'; [queue NAME] sections hold max_parallel; any other\n"
+	    "[NAME] section holds the settings of runner NAME.\n"
 	    "\n"
 	    "Signals: SIGTERM and SIGINT stop it (running tasks are cancelled:\n"
-	    "SIGTERM, then SIGKILL after their kill_grace); SIGHUP reloads.\n"
+	    "SIGTERM, then SIGKILL after their kill_grace); SIGHUP reloads the\n"
+	    "file and the registered pipelines (socket, state_dir, journal_sync,\n"
+	    "runner_dir and runner settings need a restart).\n"
 	    "\n"
-	    "Exit status: 0 stopped in order; 1 failed to start; 2 usage error;\n"
-	    "100 another pipelined holds the state directory.\n");
+	    "Exit status: 0 stopped in order; 1 failed to start; 2 usage or\n"
+	    "configuration error; 100 another pipelined holds the state\n"
+	    "directory.\n", OPTIONS_MAX_PENDING, OPTIONS_MAX_CONNECTIONS);
 }
 
-/* Default socket and state directory for root and for other users. */
-static void
-daemon_defaults(struct options *o)
-{
-	const char	*xdg, *home;
-
-	if (o->socket == NULL) {
-		if (geteuid() == 0)
-			o->socket = xstrdup("/run/pipelined/pipelined.sock");
-		else if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg)
-			o->socket = xprintf("%s/pipelined.sock", xdg);
-		else
-			o->socket = xprintf("/tmp/pipelined-%u/pipelined.sock",
-			    (unsigned)geteuid());
-	}
-	if (o->state_dir == NULL) {
-		if (geteuid() == 0)
-			o->state_dir = xstrdup("/var/lib/pipelined");
-		else if ((xdg = getenv("XDG_STATE_HOME")) != NULL && *xdg)
-			o->state_dir = xprintf("%s/pipelined", xdg);
-		else if ((home = getenv("HOME")) != NULL && *home)
-			o->state_dir = xprintf("%s/.local/state/pipelined",
-			    home);
-		else
-			o->state_dir = xprintf("/tmp/pipelined-%u/state",
-			    (unsigned)geteuid());
-	}
-	if (o->runner == NULL)
-		o->runner = xstrdup("local");
-	if (o->max_parallel == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		o->max_parallel = n > 0 ? (unsigned)n : 1;
-	}
-	if (o->max_frame == 0)
-		o->max_frame = PROTO_MAX_FRAME;
-	if (o->retention_days == 0)
-		o->retention_days = 30;
-	if (o->runner_dir == NULL)
-		o->runner_dir = xstrdup(PL_RUNNER_DIR);
-}
-
-static int
-daemon_parse_queue(struct options *o, const char *arg)
-{
-	const char	*eq = strchr(arg, '=');
-	char		*end;
-	unsigned long	 n;
-
-	if (eq == NULL || eq == arg)
-		return -1;
-	errno = 0;
-	n = strtoul(eq + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || n == 0 || n > 100000)
-		return -1;
-	o->queues = xreallocarray(o->queues, o->nqueues + 1,
-	    sizeof *o->queues);
-	o->queues[o->nqueues].name = xstrndup(arg, (size_t)(eq - arg));
-	o->queues[o->nqueues].max = (unsigned)n;
-	o->nqueues++;
-	return 0;
-}
-
+/*
+ * The command line.  Options that are settings go through options_set,
+ * under the name the configuration file uses (--max-parallel is
+ * max_parallel), so both take the same values.
+ */
 static int
 daemon_parse(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "runner", required_argument, NULL, 'r' },
 		{ "max-parallel", required_argument, NULL, 'j' },
 		{ "queue", required_argument, NULL, 'q' },
-		{ "max-frame", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
-		{ "journal-sync", required_argument, NULL, 'J' },
-		{ "retention-days", required_argument, NULL, 'R' },
-		{ "max-executions", required_argument, NULL, 'M' },
-		{ "verify", no_argument, NULL, 'v' },
-		{ "runner-dir", required_argument, NULL, 'D' },
 		{ "runner-option", required_argument, NULL, 'O' },
+		{ "verify", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		/* Settings known by their long name only. */
+		{ "max-frame", required_argument, NULL, 0 },
+		{ "journal-sync", required_argument, NULL, 0 },
+		{ "retention-days", required_argument, NULL, 0 },
+		{ "max-executions", required_argument, NULL, 0 },
+		{ "max-pending-per-user", required_argument, NULL, 0 },
+		{ "max-connections", required_argument, NULL, 0 },
+		{ "admin-group", required_argument, NULL, 0 },
+		{ "pipelines-dir", required_argument, NULL, 0 },
+		{ "runner-dir", required_argument, NULL, 0 },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level	 lvl;
-	unsigned long	 n;
-	char		*end;
-	int		 ch;
+	const char	*key, *dot, *eq;
+	char		*name, *why, *p;
+	int		 ch, idx, rc;
 
-	while ((ch = getopt_long(argc, argv, "fs:d:r:j:q:l:hV", longopts,
-	    NULL)) != -1) {
+	optind = 0;	/* from the start, also when reading it again */
+	while ((ch = getopt_long(argc, argv, "c:fs:d:r:j:q:l:hV", longopts,
+	    &idx)) != -1) {
 		switch (ch) {
+		case 'c':
+			free(o->config);
+			o->config = xstrdup(optarg);
+			continue;
 		case 'f':
 			o->foreground = true;
-			break;
-		case 's':
-			free(o->socket);
-			o->socket = xstrdup(optarg);
-			break;
-		case 'd':
-			free(o->state_dir);
-			o->state_dir = xstrdup(optarg);
-			break;
-		case 'r':
-			free(o->runner);
-			o->runner = xstrdup(optarg);
-			break;
-		case 'j':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || n == 0 || n > 100000) {
-				fprintf(stderr, "pipelined: --max-parallel must "
-				    "be 1 to 100000\n");
-				return -1;
-			}
-			o->max_parallel = (unsigned)n;
-			break;
-		case 'q':
-			if (daemon_parse_queue(o, optarg) == -1) {
-				fprintf(stderr, "pipelined: --queue wants "
-				    "NAME=N with N from 1 to 100000\n");
-				return -1;
-			}
-			break;
-		case 'F':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || n < 1024 ||
-			    n > 1024UL * 1024 * 1024) {
-				fprintf(stderr, "pipelined: --max-frame must be "
-				    "1024 to 1073741824\n");
-				return -1;
-			}
-			o->max_frame = n;
-			break;
-		case 'J':
-			if (journal_sync_from_name(optarg, &o->journal_sync) ==
-			    -1) {
-				fprintf(stderr, "pipelined: --journal-sync is "
-				    "batch, always or off\n");
-				return -1;
-			}
-			break;
-		case 'R':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || n == 0 || n > 36500) {
-				fprintf(stderr, "pipelined: --retention-days "
-				    "must be 1 to 36500\n");
-				return -1;
-			}
-			o->retention_days = (unsigned)n;
-			break;
-		case 'M':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0') {
-				fprintf(stderr, "pipelined: --max-executions "
-				    "must be a number (0: no limit)\n");
-				return -1;
-			}
-			o->max_executions = n;
-			break;
+			continue;
 		case 'v':
 			o->verify = true;
-			break;
-		case 'D':
-			free(o->runner_dir);
-			o->runner_dir = xstrdup(optarg);
-			break;
+			continue;
+		case 'q':
+			if ((eq = strchr(optarg, '=')) == NULL) {
+				fprintf(stderr, "pipelined: --queue wants "
+				    "NAME=N\n");
+				return -1;
+			}
+			name = xstrndup(optarg, (size_t)(eq - optarg));
+			rc = options_set_queue(o, name, eq + 1, &why);
+			free(name);
+			if (rc == -1) {
+				fprintf(stderr, "pipelined: --queue %s\n", why);
+				free(why);
+				return -1;
+			}
+			continue;
 		case 'O':
-			if (strchr(optarg, '.') == NULL ||
-			    strchr(optarg, '=') == NULL ||
-			    strchr(optarg, '.') > strchr(optarg, '=')) {
+			dot = strchr(optarg, '.');
+			eq = strchr(optarg, '=');
+			if (dot == NULL || eq == NULL || dot > eq ||
+			    dot == optarg || eq == dot + 1) {
 				fprintf(stderr, "pipelined: --runner-option "
 				    "wants NAME.KEY=VALUE\n");
 				return -1;
 			}
-			o->runner_options = xreallocarray(o->runner_options,
-			    o->nrunner_options + 1, sizeof *o->runner_options);
-			o->runner_options[o->nrunner_options++] =
-			    xstrdup(optarg);
-			break;
-		case 'l':
-			if (log_level_from_name(optarg, &lvl) == -1) {
-				fprintf(stderr, "pipelined: unknown log level "
-				    "'%s'\n", optarg);
-				return -1;
-			}
-			free(o->log_level);
-			o->log_level = xstrdup(optarg);
-			break;
+			name = xstrndup(optarg, (size_t)(eq - optarg));
+			name[dot - optarg] = '\0';
+			options_add_runner_option(o, name,
+			    name + (dot - optarg) + 1, eq + 1, NULL, 0);
+			free(name);
+			continue;
 		case 'h':
 			daemon_usage(stdout);
 			exit(0);
 		case 'V':
 			printf("pipelined %s\n", PACKAGE_VERSION);
 			exit(0);
+		case 's':
+		case 'd':
+		case 'r':
+		case 'j':
+		case 'l':
+			for (idx = 0; longopts[idx].val != ch; idx++)
+				;
+			/* FALLTHROUGH */
+		case 0:
+			break;
 		default:
 			daemon_usage(stderr);
+			return -1;
+		}
+		/* --state-dir is state_dir, as in the configuration file. */
+		key = longopts[idx].name;
+		name = xstrdup(key);
+		for (p = name; *p != '\0'; p++)
+			if (*p == '-')
+				*p = '_';
+		rc = options_set(o, name, optarg, &why);
+		free(name);
+		if (rc == -1) {
+			fprintf(stderr, "pipelined: --%s %s\n", key, why);
+			free(why);
 			return -1;
 		}
 	}
@@ -297,35 +227,62 @@ daemon_parse(struct options *o, int argc, char **argv)
 	return 0;
 }
 
-/* A runner's setting from --runner-option NAME.KEY=VALUE, or NULL. */
+/* The configuration file to read: --config, or the default one. */
+static char *
+daemon_config_path(const struct options *cli, bool *must_exist)
+{
+	*must_exist = cli->config != NULL;
+	if (cli->config != NULL)
+		return xstrdup(cli->config);
+	if (geteuid() == 0)
+		return xstrdup(PL_SYSCONFDIR "/pipelined/pipelined.conf");
+	return options_user_config("pipelined.conf");
+}
+
+/*
+ * All the settings: the file, then the command line over it, then the
+ * defaults.  -1 with *errs set (to free) naming every error.
+ */
+static int
+daemon_settings(struct options *o, int argc, char **argv, char **errs)
+{
+	struct options	 cli;
+	char		*path;
+	bool		 must;
+
+	*errs = NULL;
+	memset(&cli, 0, sizeof cli);
+	memset(o, 0, sizeof *o);
+	if (daemon_parse(&cli, argc, argv) == -1) {
+		options_free(&cli);
+		return -1;
+	}
+	path = daemon_config_path(&cli, &must);
+	options_free(&cli);
+	if (conffile_read(path, must, o, errs) == -1 ||
+	    daemon_parse(o, argc, argv) == -1) {
+		free(path);
+		options_free(o);
+		return -1;
+	}
+	free(o->config);
+	o->config = path;	/* the file read, given or default */
+	options_defaults(o);
+	return 0;
+}
+
+/* A runner's setting: the file's [NAME] section or --runner-option. */
 static const char *
 daemon_runner_option(const char *runner, const char *key)
 {
-	const char	*o, *eq;
-	size_t		 i, rl = strlen(runner), kl = strlen(key);
-
-	/* The last one given wins. */
-	for (i = daemon_g->opts.nrunner_options; i-- > 0;) {
-		o = daemon_g->opts.runner_options[i];
-		eq = strchr(o, '=');
-		if (strncmp(o, runner, rl) == 0 && o[rl] == '.' &&
-		    (size_t)(eq - (o + rl + 1)) == kl &&
-		    strncmp(o + rl + 1, key, kl) == 0)
-			return eq + 1;
-	}
-	return NULL;
+	return options_runner_option(&daemon_g->opts, runner, key);
 }
 
-/* The limit of a queue from --queue, 0 for none. */
+/* The limit of a queue ([queue NAME] or --queue), 0 for none. */
 static unsigned
 daemon_queue_limit(const char *name)
 {
-	size_t	i;
-
-	for (i = 0; i < daemon_g->opts.nqueues; i++)
-		if (strcmp(daemon_g->opts.queues[i].name, name) == 0)
-			return daemon_g->opts.queues[i].max;
-	return 0;
+	return options_queue_limit(&daemon_g->opts, name);
 }
 
 /* Make a directory and its missing parents, the last one with mode. */
@@ -449,10 +406,171 @@ daemon_stop(struct daemon *d, const char *signame)
 	daemon_check_stopped(d);
 }
 
+/* Every [NAME] section and --runner-option must name a loaded runner. */
+static int
+daemon_check_runners(const struct options *o, char **err)
+{
+	const struct runner_option	*ro;
+	size_t				 i;
+
+	if (runner_find(o->runner) == NULL) {
+		*err = xprintf("unknown runner '%s' (built in: local, eager; "
+		    "plugins come from %s)", o->runner, o->runner_dir);
+		return -1;
+	}
+	for (i = 0; i < o->nrunner_options; i++) {
+		ro = &o->runner_options[i];
+		if (runner_find(ro->runner) == NULL) {
+			*err = xprintf("%s: [%s]: no runner named '%s' (none "
+			    "built in, none in %s)", ro->where, ro->runner,
+			    ro->runner, o->runner_dir);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Which group's members are administrators, (gid_t)-1 for none. */
+static void
+daemon_set_admin_group(struct daemon *d)
+{
+	struct group	*gr;
+
+	d->admin_gid = (gid_t)-1;
+	if (d->opts.admin_group == NULL)
+		return;
+	if ((gr = getgrnam(d->opts.admin_group)) == NULL) {
+		/* Checked when read; gone since: nobody gets in by it. */
+		log_warnx("admin_group %s: no such group; only root and the "
+		    "daemon's user are administrators", d->opts.admin_group);
+		return;
+	}
+	d->admin_gid = gr->gr_gid;
+}
+
+static bool
+daemon_same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+daemon_same_runner_options(const struct options *a, const struct options *b)
+{
+	size_t	i;
+
+	if (a->nrunner_options != b->nrunner_options)
+		return false;
+	for (i = 0; i < a->nrunner_options; i++)
+		if (strcmp(a->runner_options[i].runner,
+		    b->runner_options[i].runner) != 0 ||
+		    strcmp(a->runner_options[i].key,
+		    b->runner_options[i].key) != 0 ||
+		    strcmp(a->runner_options[i].value,
+		    b->runner_options[i].value) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * A setting only a restart changes: the fresh settings keep the old
+ * string itself (others hold pointers to it) and the new one is freed
+ * with the old settings; name it when it differs.
+ */
+static void
+daemon_keep(struct buf *restart, const char *key, char **fresh, char **old)
+{
+	char	*t;
+
+	if (!daemon_same_str(*fresh, *old))
+		buf_addf(restart, "%s%s", restart->len ? ", " : "", key);
+	t = *fresh;
+	*fresh = *old;
+	*old = t;
+}
+
+/*
+ * SIGHUP and the reload op: read the configuration file and the command
+ * line again; apply what can change while running, keep (and name) what
+ * needs a restart.  *msg says what happened (to free; also logged); -1
+ * when nothing changed because the settings are wrong.
+ */
+int
+daemon_reload(struct daemon *d, char **msg)
+{
+	struct options		 n;
+	struct buf		 restart, out;
+	struct runner_option	*ro;
+	enum log_level		 lvl;
+	size_t			 nro;
+	char			*err = NULL, *p;
+
+	if (daemon_settings(&n, d->argc, d->argv, &err) == -1 ||
+	    daemon_check_runners(&n, &err) == -1) {
+		/* One line: the file's errors, separated by "; ". */
+		buf_init(&out);
+		buf_adds(&out, "reload failed, nothing changed: ");
+		for (p = err; p != NULL && *p != '\0'; p++) {
+			if (*p != '\n')
+				buf_addc(&out, *p);
+			else if (p[1] != '\0')
+				buf_adds(&out, "; ");
+		}
+		if (err == NULL)
+			buf_adds(&out, "bad command line");
+		*msg = buf_detach(&out);
+		log_warnx("%s", *msg);
+		free(err);
+		options_free(&n);
+		return -1;
+	}
+	buf_init(&restart);
+	/* These are bound at start: the socket, the journal, the plugins. */
+	daemon_keep(&restart, "socket", &n.socket, &d->opts.socket);
+	daemon_keep(&restart, "state_dir", &n.state_dir, &d->opts.state_dir);
+	daemon_keep(&restart, "runner_dir", &n.runner_dir,
+	    &d->opts.runner_dir);
+	if (n.journal_sync != d->opts.journal_sync) {
+		buf_addf(&restart, "%sjournal_sync", restart.len ? ", " : "");
+		n.journal_sync = d->opts.journal_sync;
+	}
+	if (!daemon_same_runner_options(&n, &d->opts)) {
+		buf_addf(&restart, "%srunner settings", restart.len ? ", " :
+		    "");
+		ro = n.runner_options;
+		nro = n.nrunner_options;
+		n.runner_options = d->opts.runner_options;
+		n.nrunner_options = d->opts.nrunner_options;
+		d->opts.runner_options = ro;
+		d->opts.nrunner_options = nro;
+	}
+	n.foreground = d->opts.foreground;
+	options_free(&d->opts);
+	d->opts = n;
+	if (log_level_from_name(d->opts.log_level != NULL ?
+	    d->opts.log_level : "info", &lvl) == 0)
+		log_set_level(lvl);
+	daemon_set_admin_group(d);
+	runner_reconfigure(d->opts.max_parallel);
+	buf_init(&out);
+	buf_addf(&out, "reloaded %s: max_parallel %u, %zu queue limit%s, "
+	    "runner %s", d->opts.config, d->opts.max_parallel,
+	    d->opts.nqueues, d->opts.nqueues == 1 ? "" : "s", d->opts.runner);
+	if (restart.len > 0)
+		buf_addf(&out, "; changed but kept until a restart: %s",
+		    restart.data);
+	buf_release(&restart);
+	log_info("%s", out.data);
+	*msg = buf_detach(&out);
+	return 0;
+}
+
 static void
 daemon_signal_cb(evutil_socket_t sig, short ev, void *arg)
 {
 	struct daemon	*d = arg;
+	char		*msg;
 
 	switch (sig) {
 	case SIGTERM:
@@ -463,9 +581,8 @@ daemon_signal_cb(evutil_socket_t sig, short ev, void *arg)
 		break;
 	case SIGHUP:
 		sdnotify_reloading(d);
-		/* Only command-line settings exist; nothing can change. */
-		log_info("SIGHUP: reloaded (settings come from the command "
-		    "line and are unchanged)");
+		daemon_reload(d, &msg);
+		free(msg);
 		sdnotify_reloaded(d);
 		break;
 	}
@@ -525,7 +642,6 @@ static void
 daemon_free(struct daemon *d)
 {
 	struct conn	*c;
-	size_t		 i;
 
 	while ((c = TAILQ_FIRST(&d->conns)) != NULL)
 		conn_free(c);
@@ -542,17 +658,8 @@ daemon_free(struct daemon *d)
 	event_free(d->sig_int);
 	event_free(d->sig_hup);
 	event_base_free(d->base);
-	for (i = 0; i < d->opts.nqueues; i++)
-		free(d->opts.queues[i].name);
-	free(d->opts.queues);
-	free(d->opts.socket);
-	free(d->opts.state_dir);
-	free(d->opts.runner);
-	free(d->opts.runner_dir);
-	for (i = 0; i < d->opts.nrunner_options; i++)
-		free(d->opts.runner_options[i]);
-	free(d->opts.runner_options);
-	free(d->opts.log_level);
+	options_free(&d->opts);
+	free(d->users);
 	free(d->lang);
 	free(d);
 }
@@ -573,9 +680,14 @@ daemon_main(int argc, char **argv)
 	d->listen_fd = d->ready_fd = -1;
 	TAILQ_INIT(&d->conns);
 	log_init("pipelined", LOG_LEVEL_INFO, 0);
-	if (daemon_parse(&d->opts, argc, argv) == -1)
+	d->argc = argc;
+	d->argv = argv;
+	if (daemon_settings(&d->opts, argc, argv, &err) == -1) {
+		if (err != NULL)
+			fprintf(stderr, "%s", err);
+		free(err);
 		return 2;
-	daemon_defaults(&d->opts);
+	}
 	if (d->opts.verify)
 		return store_verify(d->opts.state_dir);
 	if (d->opts.log_level != NULL)
@@ -605,6 +717,7 @@ daemon_main(int argc, char **argv)
 	reporter_add_sink(d->rep, history_record_cb, history_items_cb, d->hist);
 	reporter_add_sink(d->rep, stream_change_cb, NULL, d);
 	reporter_add_sink(d->rep, daemon_stop_sink_cb, NULL, d);
+	reporter_add_sink(d->rep, dispatch_final_cb, NULL, d);
 	/* First, so that a second daemon on this state touches nothing. */
 	if ((rc_open = store_open(d, &err)) != 0) {
 		log_warnx("%s", err);
@@ -629,11 +742,13 @@ daemon_main(int argc, char **argv)
 	rc.option = daemon_runner_option;
 	runner_init(&rc);
 	plugin_load_dir(d->opts.runner_dir);
-	if (runner_find(d->opts.runner) == NULL) {
-		log_warnx("unknown runner '%s' (built in: local, eager; plugins "
-		    "come from %s)", d->opts.runner, d->opts.runner_dir);
+	if (daemon_check_runners(&d->opts, &err) == -1) {
+		log_warnx("%s", err);
+		free(err);
 		return 2;
 	}
+	daemon_set_admin_group(d);
+	dispatch_count_unfinished(d);
 	store_resume(d);
 	store_start_gc(d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, daemon_signal_cb, d);

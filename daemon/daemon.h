@@ -30,7 +30,6 @@ struct result;
 struct runner_config;
 struct sdnotify;
 
-#define DAEMON_MAX_CONNS	1024		/* open client connections */
 #define DAEMON_READ_TIMEOUT	10		/* s to finish a started frame */
 #define DAEMON_MAX_OUTPUT	(32u * 1024 * 1024) /* queued to one client */
 
@@ -39,8 +38,24 @@ struct queue_limit {
 	unsigned	 max;
 };
 
+struct runner_option {
+	char		*runner;
+	char		*key;
+	char		*value;
+	char		*where;		/* FILE:LINE or "--runner-option" */
+};
+
+#define OPTIONS_MAX_PENDING	1000	/* unfinished executions per user */
+#define OPTIONS_MAX_CONNECTIONS	1024	/* open client connections */
+
+/*
+ * The settings: the configuration file, then the command line over it,
+ * then the defaults for what neither set (options.c, conffile.c).
+ */
 struct options {
+	char		*config;	/* --config, NULL: the default file */
 	bool		 foreground;
+	bool		 verify;
 	char		*socket;
 	char		*state_dir;
 	char		*runner;
@@ -50,12 +65,15 @@ struct options {
 	size_t		 nqueues;
 	size_t		 max_frame;
 	char		*runner_dir;
-	char		**runner_options;	/* "NAME.KEY=VALUE" */
+	struct runner_option *runner_options;
 	size_t		 nrunner_options;
 	enum journal_sync journal_sync;
 	unsigned	 retention_days;
 	size_t		 max_executions;	/* 0: no limit */
-	bool		 verify;
+	char		*admin_group;		/* NULL: root and our user */
+	char		*pipelines_dir;
+	unsigned	 max_pending;		/* per user */
+	unsigned	 max_connections;
 };
 
 /* What a client is: taken from SO_PEERCRED at accept, never from requests. */
@@ -81,6 +99,14 @@ struct daemon {
 	struct conns		 conns;
 	unsigned		 nconns;
 	int64_t			 started_us;
+	char			**argv;		/* to re-read on reload */
+	int			 argc;
+	gid_t			 admin_gid;	/* (gid_t)-1: none */
+	struct user_count {
+		uid_t		 uid;
+		unsigned	 unfinished;	/* executions not final */
+	}			*users;
+	size_t			 nusers;
 	bool			 stopping;
 	bool			 draining;	/* flushing clients before exit */
 	struct event		*sig_term;
@@ -101,8 +127,29 @@ extern struct daemon	*daemon_g;
 
 /* daemon.c */
 int	 daemon_main(int, char **);
+int	 daemon_reload(struct daemon *, char **msg);
 void	 daemon_check_stopped(struct daemon *);
 const char *daemon_user_name(uid_t, char *, size_t);
+
+/* options.c */
+extern const char *const options_keys[];
+int	 options_set(struct options *, const char *key, const char *value,
+	    char **why);
+int	 options_set_queue(struct options *, const char *name,
+	    const char *value, char **why);
+void	 options_add_runner_option(struct options *, const char *runner,
+	    const char *key, const char *value, const char *file,
+	    unsigned line);
+const char *options_runner_option(const struct options *, const char *,
+	    const char *);
+unsigned options_queue_limit(const struct options *, const char *);
+void	 options_defaults(struct options *);
+char	*options_user_config(const char *name);
+void	 options_free(struct options *);
+
+/* conffile.c */
+int	 conffile_read(const char *path, bool must_exist, struct options *,
+	    char **errs);
 
 /* control.c */
 int	 control_listen(struct daemon *, char **err);
@@ -146,6 +193,8 @@ void	 sdnotify_free(struct daemon *);
 
 /* dispatch.c */
 void	 dispatch(struct conn *, const struct node *req);
+void	 dispatch_count_unfinished(struct daemon *);
+void	 dispatch_final_cb(struct result *, void *);
 bool	 dispatch_may_see(const struct peer *, const struct execution *);
 
 /* stream.c: watch and logs */

@@ -39,6 +39,52 @@ dispatch_may_see(const struct peer *p, const struct execution *e)
 	return p->admin || p->uid == e->uid;
 }
 
+/* The counter of unfinished executions of uid (created when missing). */
+static unsigned *
+dispatch_unfinished(struct daemon *d, uid_t uid)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nusers; i++)
+		if (d->users[i].uid == uid)
+			return &d->users[i].unfinished;
+	d->users = xreallocarray(d->users, d->nusers + 1, sizeof *d->users);
+	d->users[d->nusers].uid = uid;
+	d->users[d->nusers].unfinished = 0;
+	return &d->users[d->nusers++].unfinished;
+}
+
+static void
+dispatch_uncount(struct daemon *d, const struct execution *e)
+{
+	unsigned	*n = dispatch_unfinished(d, e->uid);
+
+	if (*n > 0)
+		(*n)--;
+}
+
+/* Count the unfinished executions per user (at start). */
+void
+dispatch_count_unfinished(struct daemon *d)
+{
+	struct execution	*e;
+	size_t			 i;
+
+	for (i = 0; i < history_count(d->hist); i++) {
+		e = history_at(d->hist, i);
+		if (!result_is_final(&e->r))
+			(*dispatch_unfinished(d, e->uid))++;
+	}
+}
+
+/* A reporter sink: an execution that became final no longer counts. */
+void
+dispatch_final_cb(struct result *r, void *arg)
+{
+	if (r->level == LEVEL_EXECUTION && result_is_final(r))
+		dispatch_uncount(arg, r->exec);
+}
+
 static void
 dispatch_reply(struct conn *c, struct node *reply)
 {
@@ -200,6 +246,7 @@ dispatch_created_cb(bool ok, void *arg)
 	if (!ok || e == NULL) {
 		journal_forget(d->journal, dp->exec);
 		if (e != NULL) {
+			dispatch_uncount(d, e);
 			stream_forget(e);
 			history_remove(d->hist, dp->exec);
 		}
@@ -245,6 +292,7 @@ dispatch_when_created(struct conn *c, const struct node *req, int64_t id,
 	dp->exec = e->id;
 	dp->watch = false;
 	proto_get_bool(req, "watch", &dp->watch);
+	(*dispatch_unfinished(dp->d, e->uid))++;
 	journal_when_durable(dp->d->journal, dispatch_created_cb, dp);
 }
 
@@ -262,6 +310,13 @@ dispatch_can_create(struct conn *c, int64_t id)
 		conn_send_error(c, id, "journal_unavailable", "the journal "
 		    "cannot be written: nothing can be submitted until it "
 		    "can");
+		return -1;
+	}
+	if (*dispatch_unfinished(d, conn_peer(c)->uid) >= d->opts.max_pending) {
+		conn_send_error(c, id, "limit", "%s has %u unfinished "
+		    "executions, the most one user may have "
+		    "(max_pending_per_user): wait for some to finish",
+		    conn_peer(c)->user, d->opts.max_pending);
 		return -1;
 	}
 	return 0;
@@ -390,6 +445,29 @@ dispatch_gc(struct conn *c, const struct node *req, int64_t id)
 	}
 	r = proto_reply_ok(id);
 	node_map_set_str(r, "removed", node_new_int(n));
+	dispatch_reply(c, r);
+}
+
+/* Read the configuration and the registered pipelines again. */
+static void
+dispatch_reload(struct conn *c, const struct node *req, int64_t id)
+{
+	struct node	*r;
+	char		*msg;
+
+	if (!conn_peer(c)->admin) {
+		conn_send_error(c, id, "forbidden", "reload is for "
+		    "administrators");
+		return;
+	}
+	if (daemon_reload(conn_daemon(c), &msg) == -1) {
+		conn_send_error(c, id, "config_error", "%s", msg);
+		free(msg);
+		return;
+	}
+	r = proto_reply_ok(id);
+	node_map_set_str(r, "message", node_new_str(msg, strlen(msg)));
+	free(msg);
 	dispatch_reply(c, r);
 }
 
@@ -615,6 +693,7 @@ static const struct {
 	{ "stats", dispatch_status },
 	{ "retry", dispatch_retry },
 	{ "gc", dispatch_gc },
+	{ "reload", dispatch_reload },
 };
 
 /* Check the envelope of a request and run its operation. */

@@ -203,6 +203,18 @@ runner_add(const struct pipelined_runner *ops, char **err)
 	return 0;
 }
 
+/* Settings were reloaded: a new daemon-wide max_parallel. */
+void
+runner_reconfigure(unsigned max_parallel)
+{
+	size_t	i;
+
+	runner_hosttab.max_parallel = max_parallel;
+	for (i = 0; i < runner_n; i++)
+		if (runner_v[i].ops->reconfigure != NULL)
+			runner_v[i].ops->reconfigure(runner_v[i].state);
+}
+
 /* The runner with this name, or NULL. */
 struct runner *
 runner_find(const char *name)

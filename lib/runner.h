@@ -36,6 +36,8 @@ struct runner {
 void		 runner_init(const struct runner_config *);
 /* Add a runner (a plugin); -1 with *err set when refused. */
 int		 runner_add(const struct pipelined_runner *, char **err);
+/* Settings were reloaded: tell every runner. */
+void		 runner_reconfigure(unsigned max_parallel);
 struct runner	*runner_find(const char *name);
 size_t		 runner_count(void);
 struct runner	*runner_at(size_t);

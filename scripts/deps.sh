@@ -6,8 +6,8 @@
 set -eu
 
 build_pkgs="build-essential autoconf automake libtool pkg-config
-libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev libsystemd-dev
-check"
+libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev libinih-dev
+libsystemd-dev check"
 test_pkgs="clang graphviz systemd"
 
 case "${1:-build}" in

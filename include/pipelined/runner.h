@@ -229,6 +229,11 @@ struct pipelined_runner {
 			    unsigned *queued);
 	/* Stop accepting, free everything (executions are final by now). */
 	void		 (*shutdown)(void *state);
+	/*
+	 * Settings were reloaded: host->max_parallel and option() may give
+	 * new answers.  May be NULL.
+	 */
+	void		 (*reconfigure)(void *state);
 };
 
 typedef const struct pipelined_runner *(*pipelined_runner_fn)(void);

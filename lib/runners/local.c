@@ -380,6 +380,13 @@ eager_init(const struct pipelined_host *host, char **err)
 	return local_init_common(host, 1);
 }
 
+/* A new max_parallel: start more at once if it grew. */
+static void
+local_reconfigure(void *state)
+{
+	local_kick(state);
+}
+
 static const struct pipelined_runner local_runner = {
 	.abi = PIPELINED_RUNNER_ABI,
 	.name = "local",
@@ -388,6 +395,7 @@ static const struct pipelined_runner local_runner = {
 	.cancel = local_cancel,
 	.stats = local_stats,
 	.shutdown = local_shutdown,
+	.reconfigure = local_reconfigure,
 };
 
 static const struct pipelined_runner eager_runner = {
@@ -398,6 +406,7 @@ static const struct pipelined_runner eager_runner = {
 	.cancel = local_cancel,
 	.stats = local_stats,
 	.shutdown = local_shutdown,
+	.reconfigure = local_reconfigure,
 };
 
 /* The parallel runner on this host. */

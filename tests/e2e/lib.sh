@@ -18,6 +18,10 @@ DAEMON_CG=
 SOCK="$TMP/sock"
 STATE="$TMP/state"
 DAEMON_LOG="$TMP/daemon.log"
+# The daemon's configuration file: empty unless a test writes it, so that
+# no file of the machine's (/etc/pipelined/pipelined.conf) takes part.
+CONF="$TMP/pipelined.conf"
+: >"$CONF"
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -192,10 +196,11 @@ daemon_start() {
 	[ -n "$DAEMON_CG" ] || daemon_cgroup
 	if [ -n "$DAEMON_CG" ]; then
 		sh -c 'echo $$ >"$1/cgroup.procs" 2>/dev/null; shift; exec "$@"' \
-		    sh "$DAEMON_CG" "$PIPELINED" --foreground --socket "$SOCK" \
-		    --state-dir "$STATE" "$@" >>"$DAEMON_LOG" 2>&1 &
+		    sh "$DAEMON_CG" "$PIPELINED" --foreground --config "$CONF" \
+		    --socket "$SOCK" --state-dir "$STATE" "$@" \
+		    >>"$DAEMON_LOG" 2>&1 &
 	else
-		"$PIPELINED" --foreground --socket "$SOCK" \
+		"$PIPELINED" --foreground --config "$CONF" --socket "$SOCK" \
 		    --state-dir "$STATE" "$@" >>"$DAEMON_LOG" 2>&1 &
 	fi
 	DAEMON_PID=$!
