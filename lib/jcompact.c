@@ -21,6 +21,7 @@
 #include "history.h"
 #include "jcodec.h"
 #include "jformat.h"
+#include "jio.h"
 #include "journal_int.h"
 #include "log.h"
 #include "node.h"
@@ -148,13 +149,14 @@ jcompact_write(struct journal *j, struct jcompact *c, uint64_t covered,
 	jseg_header_encode(hdr, &h);
 	tmp = xprintf("%s/snap-%016" PRIx64 ".pjl.tmp", j->dir, covered);
 	path = xprintf("%s/snap-%016" PRIx64 ".pjl", j->dir, covered);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	if ((fd = jio_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1)
 		goto fail;
-	if (write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+	if (jio_write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
 		goto fail;
 	while (done < c->out.len) {
-		if ((n = write(fd, c->out.data + done, c->out.len - done)) <= 0) {
+		if ((n = jio_write(fd, c->out.data + done, c->out.len - done)) <=
+		    0) {
 			if (n == -1 && errno == EINTR)
 				continue;
 			goto fail;
@@ -162,9 +164,9 @@ jcompact_write(struct journal *j, struct jcompact *c, uint64_t covered,
 		done += (size_t)n;
 	}
 	journal_sync_fd(j, fd, tmp);
-	close(fd);
+	jio_close(fd);
 	fd = -1;
-	if (rename(tmp, path) == -1)
+	if (jio_rename(tmp, path) == -1)
 		goto fail;
 	journal_sync_dir(j);
 	rc = 0;
@@ -173,8 +175,8 @@ fail:
 	*err = xprintf("writing %s: %s", tmp, errno ? strerror(errno) :
 	    "short write");
 	if (fd != -1)
-		close(fd);
-	unlink(tmp);
+		jio_close(fd);
+	jio_unlink(tmp);
 out:
 	free(tmp);
 	free(path);
@@ -206,14 +208,14 @@ jcompact_remove_covered(struct journal *j, uint64_t covered)
 			dmg = xprintf("%s/damaged", j->dir);
 			aside = xprintf("%s/%s", dmg, segs[i]);
 			if ((mkdir(dmg, 0700) == -1 && errno != EEXIST) ||
-			    rename(path, aside) == -1)
+			    jio_rename(path, aside) == -1)
 				log_warn("journal: moving %s aside", segs[i]);
 			else
 				log_info("journal: damaged %s moved to %s",
 				    segs[i], aside);
 			free(dmg);
 			free(aside);
-		} else if (unlink(path) == -1)
+		} else if (jio_unlink(path) == -1)
 			log_warn("journal: removing %s", path);
 		free(path);
 	}
@@ -221,7 +223,7 @@ jcompact_remove_covered(struct journal *j, uint64_t covered)
 		if (strtoull(snaps[i] + 5, NULL, 16) >= covered)
 			continue;
 		path = xprintf("%s/%s", j->dir, snaps[i]);
-		if (unlink(path) == -1)
+		if (jio_unlink(path) == -1)
 			log_warn("journal: removing %s", path);
 		free(path);
 	}

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "jformat.h"
+#include "jio.h"
 #include "journal.h"
 #include "journal_int.h"
 #include "jsync.h"
@@ -58,7 +59,7 @@ journal_sync_name(enum journal_sync s)
 void
 journal_sync_fd(struct journal *j, int fd, const char *what)
 {
-	if (fdatasync(fd) == -1) {
+	if (jio_fdatasync(fd) == -1) {
 		log_warn("journal: fdatasync of %s failed; stopping, the "
 		    "journal will be replayed at the next start", what);
 		abort();
@@ -69,7 +70,7 @@ journal_sync_fd(struct journal *j, int fd, const char *what)
 void
 journal_sync_dir(struct journal *j)
 {
-	if (fsync(j->dirfd) == -1) {
+	if (jio_fsync(j->dirfd) == -1) {
 		log_warn("journal: fsync of %s failed; stopping", j->dir);
 		abort();
 	}
@@ -128,22 +129,22 @@ journal_new_segment(struct journal *j, char **err)
 	name = xprintf("seg-%016" PRIx64 ".pjl", h.first_seq);
 	tmp = xprintf("%s/%s.tmp", j->dir, name);
 	path = xprintf("%s/%s", j->dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) {
+	fd = jio_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || jio_write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) {
 		*err = xprintf("%s: %s", tmp, strerror(errno));
 		if (fd != -1)
-			close(fd);
-		unlink(tmp);
+			jio_close(fd);
+		jio_unlink(tmp);
 		free(tmp);
 		free(path);
 		free(name);
 		return -1;
 	}
 	journal_sync_fd(j, fd, tmp);
-	if (rename(tmp, path) == -1) {
+	if (jio_rename(tmp, path) == -1) {
 		*err = xprintf("rename %s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
+		jio_close(fd);
+		jio_unlink(tmp);
 		free(tmp);
 		free(path);
 		free(name);
@@ -151,7 +152,7 @@ journal_new_segment(struct journal *j, char **err)
 	}
 	journal_sync_dir(j);
 	if (j->fd != -1)
-		close(j->fd);
+		jio_close(j->fd);
 	j->fd = fd;
 	j->end = JSEG_HEADER;
 	free(j->seg_name);
@@ -404,7 +405,7 @@ journal_write(struct journal *j)
 		    j->pending[i].payload.data,
 		    (uint32_t)j->pending[i].payload.len);
 	while (done < b.len) {
-		n = pwrite(j->fd, b.data + done, b.len - done,
+		n = jio_pwrite(j->fd, b.data + done, b.len - done,
 		    j->end + (off_t)done);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -418,7 +419,7 @@ journal_write(struct journal *j)
 		    done > 0 || errno == 0 ? "short write" : strerror(errno));
 		log_warnx("journal: %s; new submissions are refused until "
 		    "writing works again", j->error);
-		if (ftruncate(j->fd, j->end) == -1)
+		if (jio_ftruncate(j->fd, j->end) == -1)
 			log_warn("journal: cutting %s back", j->seg_name);
 		buf_release(&b);
 		j->available = false;
@@ -457,7 +458,7 @@ journal_flush(struct journal *j)
 	if (j->sync != JOURNAL_SYNC_OFF && j->synced < j->gen)
 		journal_sync_fd(j, j->fd, j->seg_name);
 	journal_synced(j, j->gen);
-	if (j->end >= (off_t)JOURNAL_SEGMENT_MAX)
+	if (j->end >= jio_segment_max())
 		journal_rotate(j);
 	return 0;
 }
@@ -476,7 +477,7 @@ journal_commit(struct journal *j)
 	}
 	if (journal_write(j) == -1)
 		return;
-	if (j->end >= (off_t)JOURNAL_SEGMENT_MAX) {
+	if (j->end >= jio_segment_max()) {
 		journal_flush(j);	/* rotation syncs on this thread */
 		return;
 	}
@@ -535,7 +536,7 @@ journal_close(struct journal *j, bool clean)
 	event_free(j->commit_ev);
 	event_free(j->retry_ev);
 	if (j->fd != -1)
-		close(j->fd);
+		jio_close(j->fd);
 	close(j->dirfd);
 	close(j->lockfd);
 	free(j->waiters);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "jio.h"
 #include "jscan.h"
 #include "log.h"
 #include "timefmt.h"
@@ -215,26 +216,26 @@ jscan_repair(const char *dir, const char *name, const uint8_t *p, size_t off,
 
 	path = xprintf("%s/%s", dir, name);
 	aside = xprintf("%s.broken-%lld", path, (long long)timefmt_now_us());
-	if ((fd = open(aside, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1 || write(fd, p + off, len - off) !=
-	    (ssize_t)(len - off) || fsync(fd) == -1) {
+	if ((fd = jio_open(aside, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1 || jio_write(fd, p + off, len - off) !=
+	    (ssize_t)(len - off) || jio_fsync(fd) == -1) {
 		*err = xprintf("%s: %s", aside, strerror(errno));
 		goto out;
 	}
-	close(fd);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
-	    ftruncate(fd, (off_t)off) == -1 || fsync(fd) == -1) {
+	jio_close(fd);
+	if ((fd = jio_open(path, O_WRONLY | O_CLOEXEC, 0)) == -1 ||
+	    jio_ftruncate(fd, (off_t)off) == -1 || jio_fsync(fd) == -1) {
 		*err = xprintf("%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(dfd);
+		jio_fsync(dfd);
 		close(dfd);
 	}
 	rc = 0;
 out:
 	if (fd != -1)
-		close(fd);
+		jio_close(fd);
 	free(path);
 	free(aside);
 	return rc;
