@@ -27,6 +27,10 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
+#ifdef PIPELINED_CRASHSIM
+void	replaycheck_start(struct daemon *);
+#endif
+
 #define STORE_GC_INTERVAL_S	3600	/* retention runs this often */
 #define STORE_DAY_US		(24LL * 3600 * 1000000)
 
@@ -92,6 +96,9 @@ store_open(struct daemon *d, char **err)
 		execution_recount(e);
 	}
 	history_set_journal(d->hist, d->journal);
+#ifdef PIPELINED_CRASHSIM
+	replaycheck_start(d);	/* replaycheck.c */
+#endif
 	return 0;
 }
 

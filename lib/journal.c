@@ -560,6 +560,7 @@ journal_stats(struct journal *j, struct journal_stats *st)
 	memset(st, 0, sizeof *st);
 	st->last_seq = j->last_seq;
 	st->records_written = j->records_written;
+	st->pending = j->npending;
 	st->commits = j->commits;
 	st->syncs = j->syncs + (j->syncer != NULL ? jsync_count(j->syncer) : 0);
 	st->error = j->error;

@@ -80,6 +80,7 @@ void		 journal_close(struct journal *, bool clean);
 struct journal_stats {
 	uint64_t	 last_seq;
 	uint64_t	 records_written;
+	uint64_t	 pending;	/* records buffered, not written yet */
 	uint64_t	 commits;
 	uint64_t	 syncs;
 	uint64_t	 bytes;		/* of the journal directory's files */
