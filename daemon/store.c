@@ -134,8 +134,18 @@ store_resume_one(struct daemon *d, struct execution *e)
 			if (!te->r.sealed && te->r.status == STATUS_RUNNING)
 				result_set(&te->r, STATUS_RUNTIME_ERROR, why,
 				    now);
+			/*
+			 * A power loss may keep a later write and lose an
+			 * earlier one: the end of every child, not its
+			 * parent's.  Nothing would finish that parent.
+			 */
+			if (te->r.sealed)
+				result_seal(&te->r, now);
 		}
+		if (pr->r.sealed)
+			result_seal(&pr->r, now);
 	}
+	result_seal(&e->r, now);
 	if (result_is_final(&e->r))
 		return;
 	if ((run = runner_find(e->runner)) == NULL) {
