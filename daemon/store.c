@@ -85,7 +85,7 @@ store_open(struct daemon *d, char **err)
 	size_t			 i;
 
 	d->journal = journal_open(d->opts.state_dir, d->opts.journal_sync,
-	    d->base, store_replay_cb, d->hist, &d->scan, err);
+	    JOURNAL_PAD, d->base, store_replay_cb, d->hist, &d->scan, err);
 	if (d->journal == NULL)
 		return errno == EWOULDBLOCK ? JOURNAL_LOCKED : 1;
 	store_report(d, &d->scan);

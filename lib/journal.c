@@ -115,8 +115,10 @@ int
 journal_new_segment(struct journal *j, char **err)
 {
 	struct jseg_header	 h;
+	struct buf		 b;
 	uint8_t			 hdr[JSEG_HEADER];
 	char			*tmp, *path, *name;
+	ssize_t			 n = -1;
 	int			 fd;
 
 	memset(&h, 0, sizeof h);
@@ -126,12 +128,18 @@ journal_new_segment(struct journal *j, char **err)
 	memcpy(h.journal_id, j->id, 16);
 	h.created_us = (uint64_t)timefmt_now_us();
 	jseg_header_encode(hdr, &h);
+	buf_init(&b);
+	buf_add(&b, hdr, sizeof hdr);
+	if (j->pad > 0)
+		jrec_pad(&b, 0, j->pad);
 	name = xprintf("seg-%016" PRIx64 ".pjl", h.first_seq);
 	tmp = xprintf("%s/%s.tmp", j->dir, name);
 	path = xprintf("%s/%s", j->dir, name);
 	fd = jio_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || jio_write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) {
-		*err = xprintf("%s: %s", tmp, strerror(errno));
+	if (fd == -1 || (n = jio_write(fd, b.data, b.len)) != (ssize_t)b.len) {
+		*err = xprintf("%s: %s", tmp, fd != -1 && n >= 0 ?
+		    "short write" : strerror(errno));
+		buf_release(&b);
 		if (fd != -1)
 			jio_close(fd);
 		jio_unlink(tmp);
@@ -143,6 +151,7 @@ journal_new_segment(struct journal *j, char **err)
 	journal_sync_fd(j, fd, tmp);
 	if (jio_rename(tmp, path) == -1) {
 		*err = xprintf("rename %s: %s", tmp, strerror(errno));
+		buf_release(&b);
 		jio_close(fd);
 		jio_unlink(tmp);
 		free(tmp);
@@ -154,7 +163,8 @@ journal_new_segment(struct journal *j, char **err)
 	if (j->fd != -1)
 		jio_close(j->fd);
 	j->fd = fd;
-	j->end = JSEG_HEADER;
+	j->end = (off_t)b.len;
+	buf_release(&b);
 	free(j->seg_name);
 	j->seg_name = name;
 	free(tmp);
@@ -188,7 +198,7 @@ static void	journal_retry_cb(evutil_socket_t, short, void *);
 
 /* Open the journal of a state directory (see journal.h). */
 struct journal *
-journal_open(const char *state_dir, enum journal_sync sync,
+journal_open(const char *state_dir, enum journal_sync sync, size_t pad,
     struct event_base *base, jscan_cb cb, void *arg, struct jscan *scan,
     char **err)
 {
@@ -201,6 +211,7 @@ journal_open(const char *state_dir, enum journal_sync sync,
 	j->lockfd = lockfd;
 	j->fd = j->dirfd = -1;
 	j->sync = sync;
+	j->pad = pad;
 	j->base = base;
 	j->dir = xprintf("%s/journal", state_dir);
 	j->available = true;
@@ -404,6 +415,9 @@ journal_write(struct journal *j)
 		jrec_encode(&b, j->last_seq + 1 + i, j->pending[i].type,
 		    j->pending[i].payload.data,
 		    (uint32_t)j->pending[i].payload.len);
+	/* The next batch must not share a sector with this one. */
+	if (j->pad > 0)
+		jrec_pad(&b, (uint64_t)j->end, j->pad);
 	while (done < b.len) {
 		n = jio_pwrite(j->fd, b.data + done, b.len - done,
 		    j->end + (off_t)done);

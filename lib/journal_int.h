@@ -31,6 +31,7 @@ struct journal_waiter {
 struct journal {
 	char			*dir;
 	enum journal_sync	 sync;
+	size_t			 pad;		/* writes end on multiples of it */
 	struct event_base	*base;
 	int			 lockfd;
 	int			 fd;		/* the segment being written */

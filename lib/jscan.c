@@ -248,8 +248,8 @@ jscan_deliver(struct jscan_state *st, const char *file, size_t off,
 {
 	struct jscan	*s = st->out;
 
-	if (r->seq <= st->covered)
-		return;		/* in the snapshot already */
+	if (r->type == JREC_PAD || r->seq <= st->covered)
+		return;		/* filler, or in the snapshot already */
 	if (s->last_seq != 0 && r->seq <= s->last_seq) {
 		jscan_damage(s, file, off, off + r->size, false,
 		    "record %" PRIu64 " repeats or goes back (after %" PRIu64
@@ -393,6 +393,10 @@ jscan_snapshot(struct jscan_state *st, const char *dir, const char *name,
 			jscan_damage(s, name, off, next, false, "%s in the "
 			    "snapshot", jrec_check_name(rc));
 			off = next;
+			continue;
+		}
+		if (r.type == JREC_PAD) {
+			off += r.size;
 			continue;
 		}
 		if (ended) {

@@ -10,7 +10,8 @@
  * execution exactly (view_execution() trees compared); compaction (what
  * keep() says and every unfinished execution kept, covered segments gone,
  * a damaged one moved to journal/damaged/, the same history after) and ids
- * that never go back after gc removed the newest executions.
+ * that never go back after gc removed the newest executions; padding (every
+ * write ends on JOURNAL_PAD, PAD records never delivered, replay the same).
  */
 #include "config.h"
 
@@ -50,6 +51,7 @@ struct jt {
 	struct event_base	*base;
 	struct journal		*j;
 	struct jscan		 scan;
+	size_t			 pad;		/* journal_open()'s */
 };
 
 /* Records a scan delivered. */
@@ -121,7 +123,7 @@ jt_open(struct jt *t, enum journal_sync sync, jscan_cb cb, void *arg)
 		t->jdir = xprintf("%s/journal", t->state);
 	}
 	t->base = js_base();
-	t->j = journal_open(t->state, sync, t->base, cb != NULL ? cb :
+	t->j = journal_open(t->state, sync, t->pad, t->base, cb != NULL ? cb :
 	    accept_cb, arg, &t->scan, &err);
 	ck_assert_msg(t->j != NULL, "journal_open: %s", err);
 }
@@ -208,8 +210,8 @@ START_TEST(test_lock)
 
 	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
 	errno = 0;
-	j2 = journal_open(t.state, JOURNAL_SYNC_BATCH, t.base, accept_cb, NULL,
-	    &scan, &err);
+	j2 = journal_open(t.state, JOURNAL_SYNC_BATCH, 0, t.base, accept_cb,
+	    NULL, &scan, &err);
 	ck_assert_ptr_null(j2);
 	ck_assert_int_eq(errno, EWOULDBLOCK);
 	ck_assert_ptr_nonnull(err);
@@ -707,6 +709,58 @@ START_TEST(test_torn_header_healed)
 }
 END_TEST
 
+/*
+ * Padding, as the daemon writes: the header and every batch end on a
+ * multiple of JOURNAL_PAD (a batch bigger than it too); the PAD records
+ * are not delivered and take no sequence number; the clean shutdown is
+ * still the last record; after a reopen every record is read back and the
+ * new segment starts padded.
+ */
+START_TEST(test_padding)
+{
+	struct jt	 t = { 0 };
+	struct recs	 l;
+	struct jscan	 sc;
+	struct stat	 st;
+	char		*path;
+	off_t		 end;
+	int		 i;
+
+	t.pad = JOURNAL_PAD;
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	ck_assert_int_eq(t.j->end, JOURNAL_PAD);
+	for (i = 1; i <= 3; i++) {
+		put(t.j, JREC_STATUS, 1, i);
+		ck_assert_int_eq(journal_flush(t.j), 0);
+		ck_assert_int_eq(t.j->end, (off_t)(i + 1) * JOURNAL_PAD);
+	}
+	for (i = 0; i < 60; i++)
+		put(t.j, JREC_STATUS, 1, 100 + i);
+	ck_assert_int_eq(journal_flush(t.j), 0);
+	ck_assert_int_gt(t.j->end, 5 * JOURNAL_PAD);
+	ck_assert_int_eq(t.j->end % JOURNAL_PAD, 0);
+	end = t.j->end;
+	path = xprintf("%s/%s", t.jdir, t.j->seg_name);
+	jt_close(&t, true);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, end + JOURNAL_PAD);	/* the shutdown */
+	free(path);
+	rescan(&t, &l, &sc);
+	ck_assert_uint_eq(sc.ndamage, 0);
+	ck_assert_uint_eq(l.n, 3 + 60 + 1);
+	assert_contiguous(&l, 1);
+	ck_assert_uint_eq(l.type[l.n - 1], JREC_CLEAN_SHUTDOWN);
+	ck_assert(sc.clean_shutdown);
+	ck_assert_uint_eq(sc.records, 64);
+	jscan_clear(&sc);
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	ck_assert_uint_eq(t.scan.records, 64);
+	ck_assert(t.scan.clean_shutdown);
+	ck_assert_int_eq(t.j->end, JOURNAL_PAD);
+	jt_free(&t);
+}
+END_TEST
+
 static Suite *
 journal_suite(void)
 {
@@ -721,6 +775,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_torn_header_healed);
+	tcase_add_test(tc, test_padding);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("replay");

@@ -87,7 +87,8 @@ import struct, sys
 data = open(sys.argv[1], "rb").read()
 off = last = 64
 while off < len(data):
-    last = off
+    if data[off + 16] != 8:	# PAD records are only filler
+        last = off
     off += 28 + struct.unpack_from("<I", data, off + 4)[0]
 print(last)
 EOF
