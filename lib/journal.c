@@ -395,6 +395,18 @@ journal_rotate(struct journal *j)
 	j->rotating = false;
 }
 
+/* Writing works (again). */
+static void
+journal_works(struct journal *j)
+{
+	if (j->available)
+		return;
+	log_info("journal: writing works again");
+	j->available = true;
+	free(j->error);
+	j->error = NULL;
+}
+
 /*
  * Write everything buffered at the end of the segment in one write (a new
  * generation); sequence numbers are given here.  A failed or short write
@@ -408,8 +420,14 @@ journal_write(struct journal *j)
 	ssize_t		 n;
 	size_t		 i, done = 0;
 
-	if (j->npending == 0)
+	if (j->npending == 0) {
+		/*
+		 * Nothing waits (the failed batch's submissions were dropped):
+		 * the journal takes submissions again, their write will tell.
+		 */
+		journal_works(j);
 		return 0;
+	}
 	buf_init(&b);
 	for (i = 0; i < j->npending; i++)
 		jrec_encode(&b, j->last_seq + 1 + i, j->pending[i].type,
@@ -451,12 +469,7 @@ journal_write(struct journal *j)
 	j->gen++;
 	buf_release(&b);
 	journal_drop_pending(j);
-	if (!j->available) {
-		log_info("journal: writing works again");
-		j->available = true;
-		free(j->error);
-		j->error = NULL;
-	}
+	journal_works(j);
 	return 0;
 }
 

@@ -380,6 +380,51 @@ START_TEST(test_write_failure)
 }
 END_TEST
 
+/*
+ * A failed batch that held only a submission, which its caller then
+ * dropped (journal_forget): the retry finds nothing to write, and the
+ * journal must take submissions again, not stay unavailable for good.
+ */
+START_TEST(test_write_failure_forgotten)
+{
+	struct jt		t = { 0 };
+	struct rlimit		old, lim;
+	struct timeval		tv = { 1, 500000 };
+	struct recs		l;
+	struct jscan		sc;
+	off_t			good;
+	int			rc;
+
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	put(t.j, JREC_EXEC_CREATED, 1, 0);
+	ck_assert_int_eq(journal_flush(t.j), 0);
+	good = js_size(t.jdir, t.j->seg_name);
+	put(t.j, JREC_EXEC_CREATED, 2, 1);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)good + 10;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	rc = journal_flush(t.j);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ck_assert_int_eq(rc, -1);
+	ck_assert(!journal_available(t.j));
+	journal_forget(t.j, 2);
+	event_base_loopexit(t.base, &tv);
+	event_base_dispatch(t.base);
+	ck_assert(journal_available(t.j));
+	put(t.j, JREC_EXEC_CREATED, 3, 2);
+	ck_assert_int_eq(journal_flush(t.j), 0);
+	jt_close(&t, false);
+	rescan(&t, &l, &sc);
+	ck_assert_uint_eq(l.n, 2);
+	assert_contiguous(&l, 1);
+	ck_assert_int_eq(l.exec[1], 3);
+	jscan_clear(&sc);
+	jt_free(&t);
+}
+END_TEST
+
 /* journal_forget() drops one execution's buffered records only. */
 START_TEST(test_forget)
 {
@@ -772,6 +817,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_sync_modes);
 	tcase_add_test(tc, test_write_failure);
+	tcase_add_test(tc, test_write_failure_forgotten);
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_torn_header_healed);
