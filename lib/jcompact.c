@@ -4,10 +4,12 @@
  * older snapshots it covers are removed.  A crash at any step loses
  * nothing: an unfinished snapshot is ignored, and segments it covers are
  * skipped record by record.  Segments with mid-log damage are not removed
- * but moved to journal/damaged/.
+ * but moved to journal/damaged/.  What such a crash left half made (a
+ * snapshot's or a segment's .tmp) is removed at the next start.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -230,6 +232,62 @@ jcompact_remove_covered(struct journal *j, uint64_t covered)
 	journal_sync_dir(j);
 	jscan_free_list(segs, nseg);
 	jscan_free_list(snaps, nsnap);
+}
+
+/* Whether name is seg-<16 hex>.pjl.tmp or snap-<16 hex>.pjl.tmp. */
+static bool
+jcompact_is_tmp(const char *name)
+{
+	size_t	len = strlen(name), i;
+
+	if (strncmp(name, "seg-", 4) == 0)
+		i = 4;
+	else if (strncmp(name, "snap-", 5) == 0)
+		i = 5;
+	else
+		return false;
+	if (len != i + 24 || strcmp(name + i + 16, ".pjl.tmp") != 0)
+		return false;
+	for (; i < len - 8; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * Remove the .tmp files a crash left in the middle of creating a segment
+ * or a snapshot: never read, and a snapshot's name is
+ * never reused, so nothing else would remove it.
+ */
+void
+jcompact_remove_tmp(struct journal *j)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*path;
+	size_t		 n = 0;
+
+	if ((d = opendir(j->dir)) == NULL) {
+		log_warn("journal: %s", j->dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!jcompact_is_tmp(de->d_name))
+			continue;
+		path = xprintf("%s/%s", j->dir, de->d_name);
+		if (jio_unlink(path) == -1)
+			log_warn("journal: removing %s", path);
+		else {
+			log_info("journal: removed %s, left unfinished by a "
+			    "crash", de->d_name);
+			n++;
+		}
+		free(path);
+	}
+	closedir(d);
+	if (n > 0)
+		journal_sync_dir(j);
 }
 
 /*

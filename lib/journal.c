@@ -224,6 +224,7 @@ journal_open(const char *state_dir, enum journal_sync sync, size_t pad,
 		*err = xprintf("%s: %s", j->dir, strerror(errno));
 		goto fail;
 	}
+	jcompact_remove_tmp(j);
 	if (jscan_dir(j->dir, true, cb, arg, scan, err) == -1)
 		goto fail;
 	j->last_seq = scan->last_seq;

@@ -45,12 +45,13 @@ const char	*journal_sync_name(enum journal_sync);
 
 /*
  * Lock STATE_DIR (errno EWOULDBLOCK and *err when another daemon holds
- * it), read the journal with repair, handing every record to cb, then
- * start a new segment for writing.  *scan says what was found.  With pad
- * (JOURNAL_PAD; 0: none) every write, a segment's header included, is
- * padded up to a multiple of pad bytes, so that the next one starts on a
- * sector of its own: a write torn by a power loss then cannot damage
- * records already synced, even on a disk without powersafe overwrite.
+ * it), remove what a crash left half made (*.tmp), read the journal with
+ * repair, handing every record to cb, then start a new segment for
+ * writing.  *scan says what was found.  With pad (JOURNAL_PAD; 0: none)
+ * every write, a segment's header included, is padded up to a multiple
+ * of pad bytes, so that the next one starts on a sector of its own: a
+ * write torn by a power loss then cannot damage records already synced,
+ * even on a disk without powersafe overwrite.
  */
 struct journal	*journal_open(const char *state_dir, enum journal_sync,
 		    size_t pad, struct event_base *, jscan_cb cb, void *arg,

@@ -65,5 +65,6 @@ int	journal_new_segment(struct journal *, char **err);
 void	journal_rotate(struct journal *);
 void	journal_sync_fd(struct journal *, int fd, const char *what);
 void	journal_sync_dir(struct journal *);
+void	jcompact_remove_tmp(struct journal *);
 
 #endif

@@ -11,7 +11,8 @@
  * keep() says and every unfinished execution kept, covered segments gone,
  * a damaged one moved to journal/damaged/, the same history after) and ids
  * that never go back after gc removed the newest executions; padding (every
- * write ends on JOURNAL_PAD, PAD records never delivered, replay the same).
+ * write ends on JOURNAL_PAD, PAD records never delivered, replay the same);
+ * the .tmp files a crash left removed at the next open.
  */
 #include "config.h"
 
@@ -806,6 +807,41 @@ START_TEST(test_padding)
 }
 END_TEST
 
+/*
+ * What a crash left half made, a snapshot's and a segment's .tmp, is
+ * removed at the next open; other files are left alone.
+ */
+START_TEST(test_leftover_tmp_removed)
+{
+	struct jt	 t = { 0 };
+	struct stat	 st;
+	const char	*names[] = { "snap-000000000000000a.pjl.tmp",
+			    "seg-000000000000000b.pjl.tmp", "notes.tmp" };
+	char		*path[3];
+	size_t		 i;
+	int		 fd;
+
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	put(t.j, JREC_STATUS, 1, 0);
+	jt_close(&t, true);
+	for (i = 0; i < 3; i++) {
+		path[i] = xprintf("%s/%s", t.jdir, names[i]);
+		fd = open(path[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ne(fd, -1);
+		ck_assert_int_eq(write(fd, "partial", 7), 7);
+		close(fd);
+	}
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	ck_assert_uint_eq(t.scan.ndamage, 0);
+	ck_assert_int_eq(stat(path[0], &st), -1);
+	ck_assert_int_eq(stat(path[1], &st), -1);
+	ck_assert_int_eq(stat(path[2], &st), 0);
+	for (i = 0; i < 3; i++)
+		free(path[i]);
+	jt_free(&t);
+}
+END_TEST
+
 static Suite *
 journal_suite(void)
 {
@@ -829,6 +865,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_compaction);
 	tcase_add_test(tc, test_ids_after_gc);
 	tcase_add_test(tc, test_compaction_damaged);
+	tcase_add_test(tc, test_leftover_tmp_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }
