@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install what is missing, build, and run every test:
-#  1. the whole suite under ASan+UBSan with warnings as errors;
+#  1. the whole suite under ASan+UBSan with warnings as errors, built with
+#     --enable-crashsim too, so that the power-loss tests (e2e/crashsim*.sh)
+#     run instead of skipping;
 #  2. "make distcheck" of an ordinary build (warnings as errors too).
 # Build trees go to build-test/ and build-dist/ under the checkout.
 set -eu
@@ -21,7 +23,7 @@ fail() {
 
 echo "== sanitizer build and test suite"
 rm -rf build-test && mkdir build-test
-(cd build-test && ../configure --enable-werror --enable-sanitizers -q &&
+(cd build-test && ../configure --enable-werror --enable-sanitizers --enable-crashsim -q &&
 	make -j"$jobs" -s &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
