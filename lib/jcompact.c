@@ -257,8 +257,8 @@ jcompact_is_tmp(const char *name)
 
 /*
  * Remove the .tmp files a crash left in the middle of creating a segment
- * or a snapshot: never read, and a snapshot's name is
- * never reused, so nothing else would remove it.
+ * or a snapshot: never read, and a snapshot's name is never reused, so
+ * nothing else would remove it.
  */
 void
 jcompact_remove_tmp(struct journal *j)
