@@ -45,6 +45,28 @@ execution_new_shared(uint64_t id, struct defref *dref)
 	return e;
 }
 
+/*
+ * A new execution of the registered pipeline name, which did not load: its
+ * definition is a placeholder (the name, no task), so it can only be made
+ * final, and its document is {name: NAME}, which is what the journal keeps.
+ */
+struct execution *
+execution_new_invalid(uint64_t id, const char *name)
+{
+	struct execution	*e;
+	struct pipeline		*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->name = xstrdup(name);
+	e = execution_new(id, p, NULL, NULL);
+	e->owned_def = p;
+	e->doc = node_new(NODE_MAP);
+	node_map_set_str(e->doc, "name", node_new_str(name, strlen(name)));
+	e->registered = xstrdup(name);
+	e->invalid = true;
+	return e;
+}
+
 /* A new, PENDING execution of def without pipeline results yet. */
 struct execution *
 execution_new(uint64_t id, struct pipeline *def, result_change_cb cb,
@@ -105,6 +127,7 @@ execution_free(struct execution *e)
 	free(e->cwd);
 	free(e->user);
 	free(e->runner);
+	free(e->registered);
 	free(e);
 }
 

@@ -73,6 +73,11 @@ retry_new(struct history *h, struct reporter *rp, struct execution *orig,
 	uint32_t		 i, t;
 	char			*msg;
 
+	if (orig->invalid) {
+		*err = xprintf("registered pipeline %s did not load when it "
+		    "ran: run it again by name", orig->registered);
+		return NULL;
+	}
 	d = diag_new("retry");
 	if ((dref = defcache_get(history_defs(h), orig->doc, LOAD_REGISTERED,
 	    d)) == NULL) {
@@ -92,6 +97,8 @@ retry_new(struct history *h, struct reporter *rp, struct execution *orig,
 	e->runner = xstrdup(orig->runner);
 	e->submitted_us = now;
 	e->retry_of = orig->id;
+	if (orig->registered != NULL)
+		e->registered = xstrdup(orig->registered);
 	history_add(h, e);
 	orig->retried_by = e->id;
 	reporter_attach(rp, e);

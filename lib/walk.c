@@ -524,6 +524,30 @@ walk_pipeline_iter_done(struct walk_iter *it)
 	walk_start_results(w);
 }
 
+/*
+ * Who the tasks of e run as.  As root: the owner, or the user: of a
+ * registered pipeline.  Otherwise the daemon's own user, which user: may
+ * name but not change.
+ */
+static struct runas *
+walk_identity(const struct execution *e, char **err)
+{
+	struct runas	*ra;
+
+	if (e->def->user == NULL)
+		return runas_lookup(geteuid() == 0 ? e->uid : geteuid(), err);
+	if ((ra = runas_lookup_name(e->def->user, err)) == NULL)
+		return NULL;
+	if (geteuid() != 0 && ra->uid != geteuid()) {
+		*err = xprintf("user %s: the daemon is not root (it runs as "
+		    "uid %u) and cannot switch users", e->def->user,
+		    (unsigned)geteuid());
+		runas_free(ra);
+		return NULL;
+	}
+	return ra;
+}
+
 /* Start walking an execution. */
 int
 walk_start(struct execution *e, const struct walk_host *host,
@@ -538,8 +562,7 @@ walk_start(struct execution *e, const struct walk_host *host,
 	w->ops = ops;
 	w->arg = arg;
 	e->walk = w;
-	if ((w->ra = runas_lookup(geteuid() == 0 ? e->uid : geteuid(),
-	    err)) == NULL) {
+	if ((w->ra = walk_identity(e, err)) == NULL) {
 		msg = xprintf("cannot run tasks: %s", *err);
 		result_set(&e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
 		free(msg);
