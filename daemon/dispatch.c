@@ -266,6 +266,9 @@ dispatch_created_cb(bool ok, void *arg)
 			stream_watch(c, dp->id, e);
 	}
 	free(dp);
+	/* Born final (a registered pipeline that does not load): no run. */
+	if (result_is_final(&e->r))
+		return;
 	if ((run = runner_find(e->runner)) != NULL &&
 	    run->ops->start_runner(run->state, e, d->rep, &err) != 0) {
 		if (!result_is_final(&e->r))
@@ -322,17 +325,50 @@ dispatch_can_create(struct conn *c, int64_t id)
 	return 0;
 }
 
+/*
+ * The definition a submit names: the document it carries, checked, or the
+ * registered pipeline of its "name" (*rep; its dref is NULL when that one
+ * does not load).  -1 once an error is sent.
+ */
+static int
+dispatch_submit_def(struct conn *c, const struct node *req, int64_t id,
+    struct defref **drefp, const struct registry_entry **rep)
+{
+	const struct node	*doc = proto_get(req, "pipeline");
+	const char		*source;
+	struct diag		*dg;
+
+	*drefp = NULL;
+	*rep = NULL;
+	if (proto_get(req, "name") != NULL) {
+		if ((*rep = pipelines_submit_entry(c, req, id)) == NULL)
+			return -1;
+		if ((*rep)->dref != NULL)
+			*drefp = defref_hold((*rep)->dref);
+		return 0;
+	}
+	if ((source = proto_get_str(req, "source")) == NULL)
+		source = "<submitted>";
+	dg = diag_new(source);
+	/* Never trust the client's check: load it (once per distinct doc). */
+	*drefp = defcache_get(history_defs(conn_daemon(c)->hist), doc, 0, dg);
+	if (*drefp == NULL)
+		dispatch_invalid(c, id, dg);
+	diag_free(dg);
+	return *drefp != NULL ? 0 : -1;
+}
+
 static void
 dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 {
 	struct daemon		*d = conn_daemon(c);
 	const struct peer	*peer = conn_peer(c);
+	const struct registry_entry *re;
 	const struct node	*doc, *input;
-	const char		*cwd, *source, *rname;
+	const char		*cwd, *rname;
 	struct defref		*dref;
 	struct pipeline		*p;
 	struct execution	*e;
-	struct diag		*dg;
 	char			*msg;
 
 	if (dispatch_can_create(c, id) == -1)
@@ -340,7 +376,13 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	doc = proto_get(req, "pipeline");
 	cwd = proto_get_str(req, "cwd");
 	input = proto_get(req, "input");
-	if (doc == NULL || doc->type != NODE_MAP) {
+	if (proto_get(req, "name") != NULL && doc != NULL) {
+		conn_send_error(c, id, "bad_request", "give pipeline or name, "
+		    "not both");
+		return;
+	}
+	if (proto_get(req, "name") == NULL &&
+	    (doc == NULL || doc->type != NODE_MAP)) {
 		conn_send_error(c, id, "bad_request", "pipeline must be a map");
 		return;
 	}
@@ -351,28 +393,26 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	}
 	if (input != NULL && dispatch_check_input(c, id, input) == -1)
 		return;
-	if ((source = proto_get_str(req, "source")) == NULL)
-		source = "<submitted>";
-	dg = diag_new(source);
-	/* Never trust the client's check: load it (once per distinct doc). */
-	if ((dref = defcache_get(history_defs(d->hist), doc, 0, dg)) == NULL) {
-		dispatch_invalid(c, id, dg);
-		diag_free(dg);
+	if (dispatch_submit_def(c, req, id, &dref, &re) == -1)
 		return;
-	}
-	diag_free(dg);
-	p = dref->def;
+	p = dref != NULL ? dref->def : NULL;
 	if ((rname = proto_get_str(req, "runner")) == NULL)
-		rname = p->runner != NULL ? p->runner : d->opts.runner;
+		rname = p != NULL && p->runner != NULL ? p->runner :
+		    d->opts.runner;
 	if (runner_find(rname) == NULL) {
 		conn_send_error(c, id, "unknown_runner", "no runner named '%s'",
 		    rname);
 		defref_release(dref);
 		return;
 	}
-	e = execution_new_shared(history_next_id(d->hist), dref);
+	if (dref != NULL)
+		e = execution_new_shared(history_next_id(d->hist), dref);
+	else
+		e = execution_new_invalid(history_next_id(d->hist), re->name);
+	if (re != NULL && e->registered == NULL)
+		e->registered = xstrdup(re->name);
 	e->input = input != NULL ? node_copy(input) : node_new(NODE_MAP);
-	e->cwd = dispatch_cwd(cwd, p->cwd);
+	e->cwd = dispatch_cwd(cwd, e->def->cwd);
 	e->uid = peer->uid;
 	e->gid = peer->gid;
 	e->user = xstrdup(peer->user);
@@ -383,9 +423,16 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	msg = xprintf("submitted by %s", peer->user);
 	result_note(&e->r, msg);
 	free(msg);
-	log_info("execution %llu: %s submitted by %s, runner %s",
-	    (unsigned long long)e->id, p->name, peer->user, rname);
+	log_info("execution %llu: %s%s submitted by %s, runner %s",
+	    (unsigned long long)e->id, re != NULL ? "registered pipeline " : "",
+	    e->def->name, peer->user, rname);
 	dispatch_when_created(c, req, id, e);
+	if (e->invalid) {
+		/* After dispatch_when_created: it counts, then no longer. */
+		msg = pipelines_invalid_message(re);
+		result_set(&e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
+		free(msg);
+	}
 }
 
 static void
@@ -397,7 +444,8 @@ dispatch_retry(struct conn *c, const struct node *req, int64_t id)
 	char			*err = NULL;
 
 	if ((orig = dispatch_execution(c, req, id)) == NULL ||
-	    dispatch_can_create(c, id) == -1)
+	    dispatch_can_create(c, id) == -1 ||
+	    pipelines_check_user(c, id, orig->def->name, orig->def->user) == -1)
 		return;
 	if (!result_is_final(&orig->r)) {
 		conn_send_error(c, id, "not_final", "execution %llu is still "
@@ -694,6 +742,7 @@ static const struct {
 	{ "retry", dispatch_retry },
 	{ "gc", dispatch_gc },
 	{ "reload", dispatch_reload },
+	{ "pipelines", pipelines_op },
 };
 
 /* Check the envelope of a request and run its operation. */
