@@ -231,8 +231,9 @@ pipelines_entry(const struct registry_entry *re,
 
 /*
  * {op: "pipelines", name?, definition?}: the registry (or the entries of
- * one name, not_found when none) with each digest; with definition, the
- * document of each valid one too (what pipectl graph NAME draws).
+ * one name, not_found when none) with each digest; with definition (and
+ * name), the document of the valid one too (what pipectl graph NAME
+ * draws).
  */
 void
 pipelines_op(struct conn *c, const struct node *req, int64_t id)
@@ -254,6 +255,12 @@ pipelines_op(struct conn *c, const struct node *req, int64_t id)
 	    proto_get_bool(req, "definition", &definition) == -1) {
 		conn_send_error(c, id, "bad_request",
 		    "definition must be a boolean");
+		return;
+	}
+	/* One document per reply: all of them could outgrow a frame. */
+	if (definition && name == NULL) {
+		conn_send_error(c, id, "bad_request",
+		    "definition is given for one name at a time");
 		return;
 	}
 	if (name != NULL && (d->reg == NULL ||
