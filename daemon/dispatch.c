@@ -428,7 +428,10 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	    e->def->name, peer->user, rname);
 	dispatch_when_created(c, req, id, e);
 	if (e->invalid) {
-		/* After dispatch_when_created: it counts, then no longer. */
+		/*
+		 * After dispatch_when_created, which counts it unfinished:
+		 * dispatch_final_cb takes that back now.
+		 */
 		msg = pipelines_invalid_message(re);
 		result_set(&e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
 		free(msg);
