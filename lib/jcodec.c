@@ -199,6 +199,11 @@ jcodec_resolve(struct history *h, const char *s, char **err)
 		*err = xprintf("bad address");
 		return NULL;
 	}
+	/*
+	 * A record naming an execution means its id was given out, even
+	 * when its creation record was lost to damage: never again.
+	 */
+	history_reserve_ids(h, a.id);
 	if ((e = history_get(h, a.id)) == NULL) {
 		*err = xprintf("%s: no such execution", s);
 		return NULL;

@@ -1,6 +1,7 @@
 /*
- * Reading a journal directory: the newest complete snapshot, then every
- * segment after it, record by record, each checked (magic, header CRC,
+ * Reading a journal directory: the newest snapshot (read past any damage
+ * in it; older snapshots are never read), then every segment record it
+ * does not cover, record by record, each checked (magic, header CRC,
  * length, payload CRC, type, sequence).  Damage never stops the reading:
  * a damaged stretch is reported (file, byte range, sequence gap) and the
  * scan resumes at the next valid record.  Damage at the end of the newest

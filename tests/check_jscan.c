@@ -24,8 +24,9 @@
  * older segment: the exact range, the seq before it, all else delivered.
  * Snapshot rules (only the newest is read, older ones are ignored
  * silently; an incomplete or damaged newest one is still used, its damage
- * reported and its intact records delivered; what a snapshot covers is
- * skipped silently) and sequence rules
+ * reported and its intact records delivered; records after its end are
+ * reported; what a snapshot covers, up to its end record, is skipped
+ * silently) and sequence rules
  * (gaps, repeats, steps back, a refused record, a foreign segment) on
  * hand-built files.  Last, SPEC 8's rule that damage never takes
  * undamaged records with it, for a damaged snapshot.
@@ -822,6 +823,48 @@ START_TEST(test_snapshot_covers)
 END_TEST
 
 /*
+ * Records after a snapshot's end record are reported to the end of the
+ * file and not delivered; it covers up to its end record's seq (not the
+ * one in its name), and segment records up to that are skipped silently.
+ */
+START_TEST(test_snapshot_after_end)
+{
+	static const uint64_t	snap[] = { 1, 2, 5, 3 }, seg[] = { 4, 5, 6, 7 };
+	static const uint8_t	types[] = { JREC_STATUS, JREC_STATUS,
+				    JREC_SNAPSHOT_END, JREC_STATUS };
+	struct seqlog		l = { .n = 0 };
+	struct jscan		sc;
+	size_t			offs[4];
+	char			*dir = js_tmpdir("snapend"), *err = NULL;
+
+	craft(dir, "snap-0000000000000009.pjl", 0, JSEG_FLAG_SNAPSHOT, snap,
+	    types, 4, offs);
+	craft(dir, "seg-0000000000000004.pjl", 0, 0, seg, NULL, 4, NULL);
+	ck_assert_int_eq(jscan_dir(dir, false, seq_cb, &l, &sc, &err), 0);
+	ck_assert_uint_eq(l.n, 5);		/* 1 2 5(end) 6 7 */
+	ck_assert_uint_eq(l.seq[2], 5);
+	ck_assert_uint_eq(l.seq[3], 6);
+	ck_assert_uint_eq(l.seq[4], 7);
+	ck_assert_str_eq(sc.snapshot, "snap-0000000000000009.pjl");
+	ck_assert_uint_eq(sc.snapshot_seq, 5);
+	ck_assert_uint_eq(sc.records, 4);	/* 1 2 6 7 */
+	ck_assert_uint_eq(sc.first_seq, 6);
+	ck_assert_uint_eq(sc.last_seq, 7);
+	ck_assert_uint_eq(sc.ndamage, 1);
+	ck_assert_str_eq(sc.damage[0].file, "snap-0000000000000009.pjl");
+	ck_assert_uint_eq(sc.damage[0].start, offs[3]);
+	ck_assert_uint_eq(sc.damage[0].end, offs[3] + JREC_HEADER + 5);
+	ck_assert(!sc.damage[0].torn);
+	ck_assert_str_eq(sc.damage[0].what, "records after the end of the "
+	    "snapshot");
+	ck_assert(jscan_damaged(&sc));
+	jscan_clear(&sc);
+	js_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/*
  * SPEC 8: "a damaged journal ... never takes undamaged records with it".
  * The sample's snapshot cut after its tenth record, with nothing older to
  * fall back on: its first ten records must still come back.
@@ -861,6 +904,7 @@ jscan_suite(void)
 	tcase_add_test(tc, test_foreign_segment);
 	tcase_add_test(tc, test_snapshot_incomplete);
 	tcase_add_test(tc, test_snapshot_covers);
+	tcase_add_test(tc, test_snapshot_after_end);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("t4");
