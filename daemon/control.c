@@ -28,7 +28,7 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-#define CONTROL_BACKLOG		128
+#define CONTROL_BACKLOG		128	/* at least; see control_listen */
 #define CONTROL_PAUSE_MS	100	/* accept pause when out of fds */
 
 /* Fill a sockaddr_un; -1 when the path does not fit. */
@@ -258,7 +258,7 @@ control_listen(struct daemon *d, char **err)
 	const char		*path = d->opts.socket;
 	char			*dir, *tmp;
 	mode_t			 old;
-	int			 fd;
+	int			 fd, backlog;
 
 	if ((fd = sdnotify_take_listen_fd(d)) != -1) {
 		control_adopt(d, fd);
@@ -295,7 +295,15 @@ control_listen(struct daemon *d, char **err)
 		return -1;
 	}
 	umask(old);
-	if (listen(fd, CONTROL_BACKLOG) == -1) {
+	/*
+	 * Room in the queue for as many clients as may be connected at once:
+	 * a burst of them connecting while the loop is busy must wait there,
+	 * not fail (EAGAIN) for non-blocking connects.  The kernel caps it
+	 * at net.core.somaxconn.
+	 */
+	backlog = d->opts.max_connections > CONTROL_BACKLOG ?
+	    (int)d->opts.max_connections : CONTROL_BACKLOG;
+	if (listen(fd, backlog) == -1) {
 		*err = xprintf("listen %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
