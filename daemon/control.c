@@ -174,14 +174,24 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
 		if (errno == EMFILE || errno == ENFILE) {
-			/* Out of fds: pause instead of spinning on the fd. */
-			log_warn("accept");
+			/*
+			 * Out of fds: pause instead of spinning on the fd,
+			 * and say so once, not at every retry.
+			 */
+			if (!d->accept_full)
+				log_warn("accept: not accepting clients until "
+				    "descriptors free up");
+			d->accept_full = true;
 			event_del(d->accept_ev);
 			evtimer_add(d->accept_pause, &tv);
 		} else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("accept");
 		return;
+	}
+	if (d->accept_full) {
+		d->accept_full = false;
+		log_info("accepting clients again");
 	}
 	memset(&peer, 0, sizeof peer);
 	peer.uid = (uid_t)-1;
