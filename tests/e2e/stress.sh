@@ -23,7 +23,7 @@ RESULTS=${PIPELINED_STRESS_RESULTS:-2000}
 PAR=${PIPELINED_STRESS_PARALLEL:-32}
 EXECS=${PIPELINED_STRESS_EXECS:-4}
 ROUNDS=${PIPELINED_STRESS_ROUNDS:-4}
-# A string only this test's processes carry in their command line.
+# A word only this test's processes carry in their command line.
 MARK="stressmark$$"
 
 # Under AddressSanitizer freed memory waits in a quarantine (256 MiB)
@@ -60,20 +60,21 @@ zombies() {
 	}'
 }
 
-# marked: pids of live processes whose command line holds $MARK.
+# marked WORD: pids of live processes whose command line holds WORD.
 marked() {
 	for _d in /proc/[0-9]*; do
 		_p=${_d#/proc/}
 		[ "$_p" != $$ ] || continue
-		if { tr '\0' ' ' <"$_d/cmdline"; } 2>/dev/null | grep -q "$MARK"; then
+		if { tr '\0' ' ' <"$_d/cmdline"; } 2>/dev/null | grep -q -- "$1"; then
 			proc_alive "$_p" && echo "$_p"
 		fi
 	done
 	return 0
 }
 
+# none_marked WORD: no live process carries WORD.
 none_marked() {
-	[ -z "$(marked)" ]
+	[ -z "$(marked "$1")" ]
 }
 
 # cgroup_procs: processes left in the daemon's task cgroups.
@@ -256,17 +257,26 @@ check "stress: the setsid grandchildren are gone" wait_for -t 10 gone grand
 
 # --- long sleepers cancelled ---------------------------------------------------
 newdir cancel
+# The marker comes through the environment, so that only the sleepers
+# carry it in their command line, not the task's shell.
 cat >p.yaml <<EOF
 name: sleepers
 iterate: [$(seq -s ', ' 1 "$PAR")]
+env: {MARK: $MARK}
 tasks:
-  s: {run: 'setsid sh -c "sleep 600; :" $MARK & echo \$! >>grand.\$PIPELINE_RESULT_INDEX; sh -c "sleep 600; :" $MARK & echo \$\$ >>pid.\$PIPELINE_RESULT_INDEX; wait'}
+  s: {run: 'setsid sh -c "sleep 600; :" \$MARK-setsid & echo \$! >>grand.\$PIPELINE_RESULT_INDEX; sh -c "sleep 600; :" \$MARK-child & echo \$\$ >>pid.\$PIPELINE_RESULT_INDEX; wait'}
 EOF
 submit p.yaml
 SLEEP=$ID
 check "cancel: $PAR sleepers running, each with a setsid grandchild" \
 	wait_for -t 60 sh -c '[ "$(cat grand.* 2>/dev/null | wc -l)" -eq "$1" ] &&
 	    [ "$(cat pid.* 2>/dev/null | wc -l)" -eq "$1" ]' sh "$PAR"
+check "cancel: the /proc scan sees them: $PAR children, $PAR setsid grandchildren" \
+	is "$PAR $PAR" "$(marked "$MARK-child" | wc -l | tr -d ' ') $(marked "$MARK-setsid" | wc -l | tr -d ' ')"
+if have_cgroups; then
+	check "cancel: the tasks' cgroups hold them (5 processes a task at least)" \
+	    test "$(cgroup_procs | wc -l)" -ge $((5 * PAR))
+fi
 expect_exit 0 "cancel: pipectl cancel" pctl cancel "$SLEEP"
 wait_exec "$SLEEP" 60 || :
 check "cancel: every sleeper recorded CANCELLED" is "CANCELLED $PAR" \
@@ -276,8 +286,15 @@ if have_cgroups; then
 else
 	skip "cancel: no process left in the tasks' cgroups" "no cgroups for tasks"
 fi
-check "cancel: no process left carrying the test's marker (/proc scan)" \
-	wait_for -t 10 none_marked
+check "cancel: no child left (a /proc scan for the marker)" \
+	wait_for -t 10 none_marked "$MARK-child"
+if have_cgroups; then
+	check "cancel: no setsid grandchild left (a /proc scan for the marker)" \
+	    wait_for -t 10 none_marked "$MARK-setsid"
+else
+	skip "cancel: no setsid grandchild left" \
+	    "no cgroups for tasks: they leave the process group"
+fi
 check "cancel: no zombie among the daemon's children" is "" "$(zombies)"
 
 finish
