@@ -192,7 +192,9 @@ check "load: status p99 with the idle and slow clients < 2x without ($PB vs $PA 
 # Stopped, the daemon accepts nothing: what connects meanwhile waits in
 # the listen queue, which must have room for them (at most the
 # connection limit, up to the kernel's somaxconn).
-N=$(( $(cat /proc/sys/net/core/somaxconn) < 512 ? $(cat /proc/sys/net/core/somaxconn) : 512 ))
+N=$(cat /proc/sys/net/core/somaxconn)
+[ "$N" -le "$CONNS" ] || N=$CONNS
+[ "$N" -le 512 ] || N=512
 kill -STOP "$DPID"
 mkfifo hold
 python3 "$LOADGEN" burst "$SOCK" "$N" <hold >burst.out &
