@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +31,15 @@
 
 #define CONTROL_BACKLOG		128	/* at least; see control_listen */
 #define CONTROL_PAUSE_MS	100	/* accept pause when out of fds */
+/*
+ * Descriptors clients may never take: the daemon's own (journal, socket,
+ * event loop, runners) and those of each running task (pidfd, output and
+ * exec-error pipes, cgroup, log, and more while it starts).
+ */
+#define CONTROL_FD_OWN		64
+#define CONTROL_FD_PER_TASK	8
+#define CONTROL_FD_PER_CLIENT	2	/* its socket, a log it follows */
+#define CONTROL_MIN_CLIENTS	16	/* whatever the limit says */
 
 /* Fill a sockaddr_un; -1 when the path does not fit. */
 static int
@@ -143,6 +153,31 @@ control_in_group(int fd, const struct ucred *cred, gid_t gid)
 	return in;
 }
 
+/*
+ * How many clients may be connected: max_connections, but no more than
+ * RLIMIT_NOFILE has room for once running tasks have what they need, so
+ * that clients (idle ones, say) can never make a task fail to start for
+ * want of a descriptor.  Read at each accept: the limit may change.
+ */
+static unsigned
+control_max_clients(const struct daemon *d)
+{
+	struct rlimit	rl;
+	rlim_t		keep, room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return d->opts.max_connections;
+	keep = CONTROL_FD_OWN +
+	    CONTROL_FD_PER_TASK * (rlim_t)d->opts.max_parallel;
+	room = rl.rlim_cur > keep ?
+	    (rl.rlim_cur - keep) / CONTROL_FD_PER_CLIENT : 0;
+	if (room < CONTROL_MIN_CLIENTS)
+		room = CONTROL_MIN_CLIENTS;
+	return room < d->opts.max_connections ? (unsigned)room :
+	    d->opts.max_connections;
+}
+
 /* Refuse a client politely: one error frame, then close. */
 static void
 control_refuse(int fd, const char *code, const char *msg)
@@ -208,7 +243,7 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 		control_refuse(fd, "unavailable", "pipelined is stopping");
 		return;
 	}
-	if (d->nconns >= d->opts.max_connections) {
+	if (d->nconns >= control_max_clients(d)) {
 		control_refuse(fd, "limit", "too many connections");
 		return;
 	}
@@ -229,12 +264,19 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 static void
 control_accept_on(struct daemon *d, int fd, const char *path)
 {
+	unsigned	max = control_max_clients(d);
+
 	d->listen_fd = fd;
 	d->accept_ev = event_new(d->base, fd, EV_READ | EV_PERSIST,
 	    control_accept_cb, d);
 	d->accept_pause = evtimer_new(d->base, control_resume_cb, d);
 	event_add(d->accept_ev, NULL);
 	log_info("listening on %s", path);
+	if (max < d->opts.max_connections)
+		log_info("at most %u client connections (not max_connections "
+		    "%u): RLIMIT_NOFILE keeps descriptors for %u running "
+		    "tasks", max, d->opts.max_connections,
+		    d->opts.max_parallel);
 }
 
 /*
