@@ -31,6 +31,7 @@
 #include "log.h"
 #include "node.h"
 #include "proto.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define PROTO_BAD	"frame is not valid msgpack: "
@@ -242,44 +243,6 @@ proto_walk(const uint8_t *p, size_t len, const struct proto_limits *lim)
 }
 
 /*
- * The length of the UTF-8 character at s (1 to 4 bytes), or 0 when s does
- * not start one: strict UTF-8 (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF).
- */
-static size_t
-proto_utf8_char(const unsigned char *s, size_t len)
-{
-	size_t		n, k;
-	unsigned char	c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 1;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		if (c == 0xe0)
-			lo = 0xa0;	/* overlong below U+0800 */
-		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates U+D800-DFFF */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		if (c == 0xf0)
-			lo = 0x90;	/* overlong below U+10000 */
-		else if (c == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (n >= len)
-		return 0;
-	for (k = 1; k <= n; k++, lo = 0x80, hi = 0xbf) {
-		if (s[k] < lo || s[k] > hi)
-			return 0;
-	}
-	return n + 1;
-}
-
-/*
  * Why bytes are not acceptable text, or NULL: strict UTF-8 without NUL,
  * since strings end up in C strings, argv and the environment.
  */
@@ -291,7 +254,7 @@ proto_text_problem(const unsigned char *s, size_t len)
 	while (i < len) {
 		if (s[i] == 0)
 			return "contains NUL";
-		if ((n = proto_utf8_char(s + i, len - i)) == 0)
+		if ((n = utf8_char(s + i, len - i)) == 0)
 			return "is not valid UTF-8";
 		i += n;
 	}
@@ -728,26 +691,6 @@ proto_reply_ok(int64_t id)
 	return r;
 }
 
-/*
- * Make a message valid text, each byte that is not part of a UTF-8
- * character becoming '?'.  Messages quote what clients sent, cut to a
- * length ("%.40s") that may fall inside a character; a reply the client
- * cannot decode would hide the error it carries.
- */
-static void
-proto_text_mend(struct buf *b)
-{
-	unsigned char	*s = (unsigned char *)b->data;
-	size_t		 i = 0, n;
-
-	while (i < b->len) {
-		if (s[i] != 0 && (n = proto_utf8_char(s + i, b->len - i)) > 0)
-			i += n;
-		else
-			s[i++] = '?';
-	}
-}
-
 /* {id, ok: false, error: {code, message}}, code being a documented word. */
 struct node *
 proto_reply_error(int64_t id, const char *code, const char *fmt, ...)
@@ -760,7 +703,12 @@ proto_reply_error(int64_t id, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	proto_text_mend(&b);
+	/*
+	 * Messages quote what clients sent, cut to a length ("%.40s") that
+	 * may fall inside a character; a reply the client cannot decode
+	 * would hide the error it carries.
+	 */
+	utf8_mend(b.data, b.len);
 	e = node_new(NODE_MAP);
 	node_map_set_str(e, "code", node_new_str(code, strlen(code)));
 	node_map_set_str(e, "message", node_new_str(b.data, b.len));
