@@ -281,7 +281,9 @@ proto_quote(const struct node *key)
 	buf_addc(&b, '\'');
 	for (i = 0; i < n; i++) {
 		c = key->text[i];
-		buf_addc(&b, (unsigned char)c < 0x20 || c == 0x7f ? '?' : c);
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			c = '?';
+		buf_addc(&b, c);
 	}
 	buf_adds(&b, n < key->len ? "...'" : "'");
 	return buf_detach(&b);
