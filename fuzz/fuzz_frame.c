@@ -246,6 +246,27 @@ fz_check_replies(const uint8_t *p, size_t len)
 }
 
 /*
+ * Tighter limits only ever refuse more: what decodes within them decodes
+ * the same within the daemon's.  (A max_depth over msgpack-c's 32 is
+ * lowered to it.)
+ */
+static void
+fz_check_limits(const uint8_t *body, size_t len, const struct node *n)
+{
+	struct proto_limits	 lim = { len, 64, 64 };
+	struct node		*tight;
+	char			*err;
+
+	if ((tight = proto_decode(body, len, &lim, &err)) == NULL) {
+		free(err);
+		return;
+	}
+	FUZZ_CHECK(n != NULL && node_equal(n, tight), "tighter limits "
+	    "accept what the daemon's refuse, or read it otherwise");
+	node_free(tight);
+}
+
+/*
  * One frame body on its own: what proto_decode() accepts, proto_unpack()
  * (which leaves strings to its caller) accepts too; and a decoded value
  * packed again decodes to the same value.
@@ -261,6 +282,7 @@ fz_check_body(const uint8_t *body, size_t len)
 	int		 rc;
 
 	n = proto_decode(body, len, NULL, &err);
+	fz_check_limits(body, len, n);
 	msgpack_zone_init(&zone, 2048);
 	rc = proto_unpack(body, len, NULL, &zone, &obj, &err2);
 	msgpack_zone_destroy(&zone);

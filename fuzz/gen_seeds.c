@@ -29,6 +29,7 @@
 #include "defcache.h"
 #include "diag.h"
 #include "history.h"
+#include "jformat.h"
 #include "journal.h"
 #include "journal_int.h"
 #include "jscan.h"
@@ -358,6 +359,11 @@ gen_frame_seeds(const char *top)
 	gen_body("floats", "\x82\xa1" "a\xca\x7f\xc0\x00\x00\xa1" "b\xcb\x7f"
 	    "\xf0\x00\x00\x00\x00\x00\x00", 19);
 	gen_body("fixext", "\x81\xa1" "a\xd4\x01\x00", 6);
+	gen_body("bin-empty", "\x81\xa1" "a\xc4\x00", 5);
+	/* A key too long to quote whole, a character across the cut. */
+	gen_body("key-dup-long", "\x82\xd9\x29" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\xc3\xa9\x01\xd9\x29" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\xc3\xa9\x02", 89);
 	gen_wide("wide-30", 30, false);
 	gen_wide("wide-30-dup", 30, true);
 }
@@ -584,6 +590,44 @@ gen_keep_all(const struct execution *e, void *arg)
 	return true;
 }
 
+/*
+ * The same journal every time: the random journal id, the creation times
+ * and the records' "time" (the clock when written) made fixed, CRCs
+ * computed again.
+ */
+static void
+gen_journal_fix(struct buf *out, const uint8_t *p, size_t len)
+{
+	static const uint8_t	 id[16] = "pipelined-seeds!";
+	struct jseg_header	 h;
+	struct jrec		 r;
+	struct node		*n, *t;
+	struct buf		 pl;
+	uint8_t			 hdr[JSEG_HEADER];
+	size_t			 off;
+	char			*err;
+
+	if (len < JSEG_HEADER || jseg_header_parse(p, &h) == -1)
+		gen_die("a journal file without its header");
+	memcpy(h.journal_id, id, sizeof id);
+	h.created_us = GEN_T0;
+	jseg_header_encode(hdr, &h);
+	buf_add(out, hdr, sizeof hdr);
+	for (off = JSEG_HEADER; off < len; off += r.size) {
+		if (jrec_parse(p + off, len - off, &r) != JREC_OK)
+			gen_die("a damaged record in a fresh journal");
+		if ((n = proto_decode(r.payload, r.len, NULL, &err)) == NULL)
+			gen_die("a record that does not decode: %s", err);
+		if ((t = node_map_get(n, "time")) != NULL && t->type == NODE_INT)
+			t->i = GEN_T0 + (int64_t)r.seq;
+		buf_init(&pl);
+		proto_pack(&pl, n);
+		jrec_encode(out, r.seq, r.type, pl.data, (uint32_t)pl.len);
+		buf_release(&pl);
+		node_free(n);
+	}
+}
+
 /* Concatenate the journal's files, snapshot first, into one seed. */
 static void
 gen_journal_put(const char *jdir, const char *name, size_t cut)
@@ -599,7 +643,7 @@ gen_journal_put(const char *jdir, const char *name, size_t cut)
 		path = xprintf("%s/%s", jdir, i < nsnap ? snaps[i] :
 		    segs[i - nsnap]);
 		data = gen_slurp(path, &len);
-		buf_add(&b, data, len);
+		gen_journal_fix(&b, (const uint8_t *)data, len);
 		free(data);
 		free(path);
 	}
@@ -611,9 +655,14 @@ gen_journal_put(const char *jdir, const char *name, size_t cut)
 	jscan_free_list(snaps, nsnap);
 }
 
-/* A journal written through the history, as the daemon writes it. */
+/*
+ * A journal written through the history, as the daemon writes it: one
+ * execution run to its end, then (unless small) a compaction when asked,
+ * a failed one, a rotation when asked, and one left running.
+ */
 static void
-gen_journal(const char *name, bool compact, bool rotate, size_t cut)
+gen_journal(const char *name, bool small, bool compact, bool rotate,
+    size_t cut)
 {
 	struct event_base	*base = event_base_new();
 	struct history		*h = history_new();
@@ -635,6 +684,8 @@ gen_journal(const char *name, bool compact, bool rotate, size_t cut)
 	journal_flush(j);
 	gen_run(e, GEN_T0, false, true);
 	journal_flush(j);
+	if (small)
+		goto close;
 	if (compact && journal_compact(j, h, gen_keep_all, NULL, &err) == -1)
 		gen_die("journal_compact: %s", err);
 	e = gen_submit_exec(h, GEN_T0 + 1000000);
@@ -647,6 +698,7 @@ gen_journal(const char *name, bool compact, bool rotate, size_t cut)
 	journal_flush(j);
 	gen_run(e, GEN_T0 + 2000000, false, false);
 	journal_flush(j);
+close:
 	history_set_journal(h, NULL);
 	journal_close(j, cut == 0);
 	event_base_free(base);
@@ -674,9 +726,10 @@ main(int argc, char **argv)
 	top = xprintf("%s/../..", gen_out);
 	gen_frame_seeds(top);
 	gen_load_seeds(top);
-	gen_journal("segment.pjl", false, false, 0);
-	gen_journal("snapshot-segments.pjl", true, true, 0);
-	gen_journal("torn-tail.pjl", false, true, 50);
+	gen_journal("small.pjl", true, false, false, 0);
+	gen_journal("segment.pjl", false, false, false, 0);
+	gen_journal("snapshot-segments.pjl", false, true, true, 0);
+	gen_journal("torn-tail.pjl", false, false, true, 50);
 	free(top);
 	return 0;
 }
