@@ -61,7 +61,8 @@ replay_file(const char *path)
 	 */
 	len = b.len;
 	copy = xmalloc(len > 0 ? len : 1);
-	memcpy(copy, b.data, len);
+	if (len > 0)
+		memcpy(copy, b.data, len);
 	buf_release(&b);
 	LLVMFuzzerTestOneInput(copy, len);
 	free(copy);
