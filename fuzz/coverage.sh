@@ -2,16 +2,21 @@
 # Line coverage of a fuzz target's corpus ("make fuzz-coverage"): run the
 # coverage build of the target once over every input - the work corpus of
 # the last "make fuzz" when there is one, else the checked-in seeds and
-# reproducers - and report what lib/proto.c (the frame decoder) and the
-# whole target cover.
+# reproducers - and report what the given source files (for the frame
+# target, lib/proto.c: the decoder) and the whole target cover.
 #
-# Usage: coverage.sh TOP_SRCDIR OUTDIR TARGET   (OUTDIR/cov/fuzz_TARGET
-# built by fuzz.mk MODE=cov).  Writes OUTDIR/cov/TARGET.txt: every line of
-# lib/proto.c with its count, uncovered lines marked.
+# Usage: coverage.sh TOP_SRCDIR OUTDIR TARGET FILE...  (OUTDIR/cov/
+# fuzz_TARGET built by fuzz.mk MODE=cov; FILEs relative to TOP_SRCDIR).
+# Writes OUTDIR/cov/TARGET.txt: every line of the FILEs with its count.
 set -eu
-top=$1
+top=$(cd "$1" && pwd -P)
 out=$2
 t=$3
+shift 3
+files=
+for f in "$@"; do
+	files="$files $top/$f"
+done
 bin=$out/cov/fuzz_$t
 
 tool() {
@@ -39,10 +44,12 @@ LLVM_PROFILE_FILE="$out/cov/$t.%p.profraw" "$bin" -runs=0 "$@" \
     >"$out/cov/$t.run.log" 2>&1
 "$profdata" merge -sparse "$out/cov/$t".*.profraw -o "$out/cov/$t.profdata"
 echo "fuzz-coverage: $t over $inputs inputs ($*)"
-"$cov" report "$bin" -instr-profile="$out/cov/$t.profdata" \
-    "$top/lib/proto.c"
-"$cov" show "$bin" -instr-profile="$out/cov/$t.profdata" \
-    "$top/lib/proto.c" >"$out/cov/$t.txt"
-echo "fuzz-coverage: lines of lib/proto.c with counts: $out/cov/$t.txt"
+# shellcheck disable=SC2086
+"$cov" report "$bin" -instr-profile="$out/cov/$t.profdata" $files |
+    sed "s|^$top/||"
+# shellcheck disable=SC2086
+"$cov" show "$bin" -instr-profile="$out/cov/$t.profdata" $files \
+    >"$out/cov/$t.txt"
+echo "fuzz-coverage: every line with its count: $out/cov/$t.txt"
 "$cov" report "$bin" -instr-profile="$out/cov/$t.profdata" |
     tail -n 1 | sed 's/^/fuzz-coverage: whole target: /'
