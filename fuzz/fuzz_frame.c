@@ -336,6 +336,10 @@ fz_quiet(int fd, uint64_t serial)
 	    conn_output_pending(c) == 0;
 }
 
+/*
+ * One client's connection: send the bytes, let the daemon answer all it
+ * will, hang up, then check what came back.
+ */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

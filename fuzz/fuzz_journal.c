@@ -79,6 +79,7 @@ fz_cleanup(void)
 		fuzz_rmtree(fz_top);
 }
 
+/* A private journal directory for the run, removed at exit. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -436,6 +437,7 @@ fz_run(struct fz_file *f, size_t n)
 	fz_seen_free(&seen);
 }
 
+/* One journal directory: as it is, then with its CRCs fixed up. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -33,6 +33,7 @@
 #include "pipeline.h"
 #include "proto.h"
 
+/* Nothing to set up but quiet. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -195,6 +196,7 @@ fz_json(const uint8_t *data, size_t size)
 	free(text);
 }
 
+/* One file's bytes, as a pipeline and as --input-json. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -45,6 +45,7 @@
 
 static const char	*gen_out;
 
+/* Say what went wrong and stop. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
 gen_die(const char *fmt, ...)
 {
@@ -104,6 +105,7 @@ gen_req(const char *op, int64_t id)
 	return req;
 }
 
+/* Set a string field. */
 static void
 gen_set_str(struct node *m, const char *k, const char *v)
 {
@@ -126,6 +128,7 @@ gen_frames(const char *name, struct node **reqs, size_t n)
 	buf_release(&b);
 }
 
+/* Write one request, framed. */
 static void
 gen_frame(const char *name, struct node *req)
 {
@@ -150,6 +153,7 @@ gen_raw(const char *name, const void *body, size_t len, uint32_t announce)
 	buf_release(&b);
 }
 
+/* A frame whose header announces exactly its body. */
 static void
 gen_body(const char *name, const void *body, size_t len)
 {
@@ -196,6 +200,7 @@ gen_submit(const char *top, const char *file, const char *runner, bool watch,
 	return req;
 }
 
+/* A request naming an execution. */
 static struct node *
 gen_exec_req(const char *op, int64_t id, int64_t exec)
 {
@@ -205,6 +210,7 @@ gen_exec_req(const char *op, int64_t id, int64_t exec)
 	return req;
 }
 
+/* A request naming an address. */
 static struct node *
 gen_addr_req(const char *op, int64_t id, const char *addr)
 {
@@ -251,6 +257,7 @@ gen_wide(const char *name, unsigned n, bool dup)
 	buf_release(&b);
 }
 
+/* The frame target's seeds. */
 static void
 gen_frame_seeds(const char *top)
 {
@@ -578,12 +585,14 @@ gen_run(struct execution *e, int64_t t, bool fail, bool finish)
 	}
 }
 
+/* The journal's replay at open: there is nothing to replay. */
 static int
 gen_accept(const struct jrec *r, void *arg)
 {
 	return 0;
 }
 
+/* Compaction keeps every execution. */
 static bool
 gen_keep_all(const struct execution *e, void *arg)
 {
@@ -712,6 +721,7 @@ close:
 	free(cmd);
 }
 
+/* Write every generated seed. */
 int
 main(int argc, char **argv)
 {

@@ -106,6 +106,7 @@ replay_path(const char *path)
 	return 0;
 }
 
+/* Replay the arguments, or the target's seeds and reproducers. */
 int
 main(int argc, char **argv)
 {
