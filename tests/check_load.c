@@ -103,6 +103,20 @@ START_TEST(test_syntax_error)
 }
 END_TEST
 
+/*
+ * An error quoting a name cut inside a character is still text: it is
+ * sent in replies, which clients must be able to decode.
+ */
+START_TEST(test_error_text)
+{
+	/* 79 letters then U+00E9: "%.80s" cuts the character in two. */
+	EXPECT1("name: x\ntasks:\n  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9: {run: x}\n", "3:3",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaa?' is not valid");
+}
+END_TEST
+
 START_TEST(test_unknown_key_top)
 {
 	EXPECT1("name: x\ndescripton: y\ntasks:\n  a: {run: x}\n", "2:1",
@@ -620,6 +634,7 @@ load_suite(void)
 	TCase	*tc = tcase_create("errors");
 
 	tcase_add_test(tc, test_syntax_error);
+	tcase_add_test(tc, test_error_text);
 	tcase_add_test(tc, test_unknown_key_top);
 	tcase_add_test(tc, test_unknown_key_task);
 	tcase_add_test(tc, test_duplicate_key);
