@@ -234,6 +234,19 @@ load_document(const struct node *doc, unsigned flags, struct diag *d)
 		    "tasks");
 		goto out;
 	}
+	/*
+	 * The bounds a file gets from the parser, for a document that came
+	 * another way (a submission's msgpack).
+	 */
+	if (node_depth(doc) > PL_MAX_DEPTH) {
+		load_err(&l, doc, "nesting deeper than %d levels", PL_MAX_DEPTH);
+		goto out;
+	}
+	if ((i = node_longest(doc)) > PL_MAX_SCALAR) {
+		load_err(&l, doc, "a value is %zu bytes long, over the limit of "
+		    "%u", i, PL_MAX_SCALAR);
+		goto out;
+	}
 	/* Top-level keys first: task placeholders depend on the iterator. */
 	for (i = 0; i < node_count(doc); i++) {
 		k = node_map_key(doc, i);

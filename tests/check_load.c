@@ -613,6 +613,63 @@ START_TEST(test_document)
 }
 END_TEST
 
+/* A hand-built document within the file's bounds, or refused like one. */
+START_TEST(test_document_bounds)
+{
+	struct node	*doc, *tasks, *task, *deep, *items, *seq;
+	struct diag	*d = diag_new("<submitted>");
+	struct pipeline	*p;
+	char		*big;
+	size_t		 i;
+
+	doc = node_new(NODE_MAP);
+	node_map_set_str(doc, "name", node_new_str("doc", 3));
+	tasks = node_new(NODE_MAP);
+	task = node_new(NODE_MAP);
+	node_map_set_str(task, "run", node_new_str("true", 4));
+	items = node_new(NODE_SEQ);
+	node_map_set_str(task, "iterate", items);
+	node_map_set_str(tasks, "a", task);
+	node_map_set_str(doc, "tasks", tasks);
+	/* doc, tasks, a, iterate: 4 levels; 16 more make 20, the most. */
+	deep = node_new_int(1);
+	for (i = 0; i < PL_MAX_DEPTH - 4; i++) {
+		seq = node_new(NODE_SEQ);
+		node_append(seq, deep);
+		deep = seq;
+	}
+	node_append(items, deep);
+	p = load_document(doc, 0, d);
+	ck_assert_ptr_nonnull(p);
+	pipeline_free(p);
+	/* One level more. */
+	deep = node_new(NODE_SEQ);
+	node_append(deep, items->kids[0]);
+	items->kids[0] = deep;
+	ck_assert_ptr_null(load_document(doc, 0, d));
+	ck_assert_uint_eq(d->n, 1);
+	ck_assert_str_eq(d->v[0].msg, "nesting deeper than 20 levels");
+	diag_clear(d);
+	node_free(deep);
+	items->nkids = 0;
+	/* A value of PL_MAX_SCALAR bytes is fine, one more is not. */
+	big = xmalloc(PL_MAX_SCALAR + 1);
+	memset(big, 'v', PL_MAX_SCALAR + 1);
+	node_append(items, node_new_str(big, PL_MAX_SCALAR));
+	p = load_document(doc, 0, d);
+	ck_assert_ptr_nonnull(p);
+	pipeline_free(p);
+	node_append(items, node_new_str(big, PL_MAX_SCALAR + 1));
+	ck_assert_ptr_null(load_document(doc, 0, d));
+	ck_assert_uint_eq(d->n, 1);
+	ck_assert_str_eq(d->v[0].msg,
+	    "a value is 1048577 bytes long, over the limit of 1048576");
+	free(big);
+	node_free(doc);
+	diag_free(d);
+}
+END_TEST
+
 static Suite *
 load_suite(void)
 {
@@ -641,6 +698,7 @@ load_suite(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_document);
+	tcase_add_test(tc, test_document_bounds);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 120);

@@ -33,10 +33,8 @@ def pack(v):
     if isinstance(v, list):
         return b"\xdd" + struct.pack(">I", len(v)) + b"".join(map(pack, v))
     if isinstance(v, dict):
-        out = b"\xdf" + struct.pack(">I", len(v))
-        for k, x in v.items():
-            out += pack(k) + pack(x)
-        return out
+        return b"\xdf" + struct.pack(">I", len(v)) + b"".join(
+            pack(k) + pack(x) for k, x in v.items())
     raise TypeError(v)
 
 
