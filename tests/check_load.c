@@ -564,6 +564,57 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/*
+ * Lists a client can make huge cost O(n log n): the largest pipeline with
+ * one task depending on all the others, and a list that names the same
+ * tasks again and again (each repeat an error, 200 of them kept).
+ */
+START_TEST(test_big_parent_lists)
+{
+	struct pipeline	*p;
+	struct diag	*d;
+	struct buf	 b;
+	size_t		 i;
+	char		*s;
+
+	buf_init(&b);
+	buf_adds(&b, "name: x\ntasks:\n  t0:\n    run: x\n    parents: [");
+	for (i = 1; i < PL_MAX_TASKS; i++)
+		buf_addf(&b, "%st%zu", i > 1 ? "," : "", i);
+	buf_adds(&b, "]\n");
+	for (i = 1; i < PL_MAX_TASKS; i++)
+		buf_addf(&b, "  t%zu: {run: x}\n", i);
+	p = must_load(b.data, 0);
+	ck_assert_uint_eq(p->ntasks, PL_MAX_TASKS);
+	ck_assert_uint_eq(graph_edges(p->graph), PL_MAX_TASKS - 1);
+	pipeline_free(p);
+	buf_release(&b);
+
+	buf_init(&b);
+	buf_adds(&b, "name: x\ntasks:\n  a: {run: x}\n  b: {run: x}\n"
+	    "  c:\n    run: x\n    parents: [");
+	for (i = 0; i < 300000; i++)
+		buf_addf(&b, "%s%s", i > 0 ? "," : "", i % 3 == 0 ? "a" :
+		    i % 3 == 1 ? "b" : "zz");
+	buf_adds(&b, "]\n");
+	d = try_load(b.data, 0, &p);
+	ck_assert_ptr_null(p);
+	/* zz is unknown each time; a and b are listed twice after once. */
+	ck_assert_uint_eq(diag_count(d), 300000 - 2);
+	ck_assert_uint_eq(d->n, DIAG_MAX_KEPT);
+	s = diag_format(d, 0);
+	ck_assert_str_eq(s, "t.yaml:7:19: task 'c': unknown parent 'zz': no "
+	    "task has that name");
+	free(s);
+	s = diag_format(d, 1);
+	ck_assert_str_eq(s, "t.yaml:7:22: task 'c': parent 'a' is listed "
+	    "twice");
+	free(s);
+	diag_free(d);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_load_file)
 {
 	struct pipeline	*p;
@@ -703,6 +754,7 @@ load_suite(void)
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_big_parent_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }
