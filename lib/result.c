@@ -109,6 +109,21 @@ execution_free(struct execution *e)
 }
 
 /*
+ * Room for one more in an array of n: it doubles when n is a power of two,
+ * so appending stays linear without a capacity to keep (an iterator may
+ * add 100000 items in one go).
+ */
+static void *
+result_grow(void *v, size_t n, size_t size)
+{
+	if (n == 0)
+		return xreallocarray(v, 1, size);
+	if ((n & (n - 1)) == 0)
+		return xreallocarray(v, 2 * n, size);
+	return v;
+}
+
+/*
  * Add the next pipeline result (object: its iterator item, or NULL) with a
  * task execution per task; a task without iterator or with a non-empty
  * static list gets its task results now and is sealed.
@@ -142,8 +157,7 @@ execution_add_result(struct execution *e, const struct node *object,
 			for (k = 0; k < t->iterate->nkids; k++)
 				execution_add_instance(te, t->iterate->kids[k]);
 	}
-	e->results = xreallocarray(e->results, e->nresults + 1,
-	    sizeof *e->results);
+	e->results = result_grow(e->results, e->nresults, sizeof *e->results);
 	e->results[e->nresults++] = pr;
 	/*
 	 * Seal what is complete.  An empty static list stays open: it ends
@@ -215,7 +229,7 @@ execution_add_instance(struct task_execution *te, const struct node *object)
 	tr->index = te->ninst;
 	tr->object = node_copy(object);
 	tr->exit_code = -1;
-	te->inst = xreallocarray(te->inst, te->ninst + 1, sizeof *te->inst);
+	te->inst = result_grow(te->inst, te->ninst, sizeof *te->inst);
 	te->inst[te->ninst++] = tr;
 	return tr;
 }
