@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "defcache.h"
 #include "log.h"
 #include "node.h"
@@ -143,6 +144,7 @@ execution_add_result(struct execution *e, const struct node *object,
 	pr->index = e->nresults;
 	pr->object = node_copy(object);
 	pr->tasks = xcalloc(e->def->ntasks, sizeof *pr->tasks);
+	e->size += e->def->ntasks;
 	for (i = 0; i < e->def->ntasks; i++) {
 		t = &e->def->tasks[i];
 		te = &pr->tasks[i];
@@ -231,7 +233,25 @@ execution_add_instance(struct task_execution *te, const struct node *object)
 	tr->exit_code = -1;
 	te->inst = result_grow(te->inst, te->ninst, sizeof *te->inst);
 	te->inst[te->ninst++] = tr;
+	te->r.exec->size++;
 	return tr;
+}
+
+/*
+ * Whether nitems more items of an iterator command under parent (pipeline
+ * results of an execution, task results of a task execution) keep its
+ * execution within PL_MAX_RESULTS task executions and task results.
+ */
+bool
+execution_has_room(const struct result *parent, size_t nitems)
+{
+	const struct execution	*e = parent->exec;
+	uint64_t		 each = 1;
+
+	if (parent->level == LEVEL_EXECUTION)
+		each = pipeline_result_size(e->def);
+	return e->size <= PL_MAX_RESULTS &&
+	    (uint64_t)nitems * each <= PL_MAX_RESULTS - e->size;
 }
 
 static void

@@ -553,6 +553,25 @@ START_TEST(test_limits)
 	diag_free(d);
 	free(s);
 
+	/*
+	 * What a pipeline makes at once: 1000 items of 200 task executions
+	 * and results is the most; one more task is over.
+	 */
+	buf_init(&b);
+	buf_adds(&b, "name: x\niterate: [");
+	for (i = 0; i < 1000; i++)
+		buf_addf(&b, "%s%zu", i ? "," : "", i);
+	buf_adds(&b, "]\ntasks:\n");
+	for (i = 0; i < 100; i++)
+		buf_addf(&b, "  t%zu: {run: x}\n", i);
+	p = must_load(b.data, 0);
+	ck_assert_uint_eq(pipeline_result_size(p), 200);
+	pipeline_free(p);
+	buf_adds(&b, "  u: {run: x, iterate_command: ls}\n");
+	EXPECT1(b.data, "1:1", "the pipeline makes 201000 task executions "
+	    "and task results, over the limit of 200000");
+	buf_release(&b);
+
 	/* argv element count. */
 	buf_init(&b);
 	buf_adds(&b, "name: x\ntasks:\n  a: {argv: [");
