@@ -565,6 +565,18 @@ check "  in root's directory, with root's HOME" \
 	is "$TMP/w-root $(pw root 6)" \
 	"$(ilog root "$_i" cwd) $(ilog root "$_i" env | sed -n 's/^HOME=//p')"
 
+# A definition cannot ask to run as someone else: user: is for registered
+# pipelines only.
+printf 'name: asroot\nuser: root\ntasks:\n  t: {run: id}\n' >"$TMP/p/asroot.yaml"
+chmod 644 "$TMP/p/asroot.yaml"
+_before=$(pctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["executions"])')
+expect_exit 2 "alice submitting a pipeline with user: root is refused (exit 2)" \
+	upc alice run "$TMP/p/asroot.yaml"
+check "  saying user is for registered pipelines" \
+	grep -q "user is only allowed in registered pipelines" "$TMP/err"
+check "  and nothing was created" is "$_before" \
+	"$(pctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["executions"])')"
+
 # A uid with no user entry (a user deleted meanwhile) runs nothing.
 GHOST=
 for _c in 64999 64998 64997 64996 64995; do
@@ -642,6 +654,14 @@ def case():
             return False
         print(r["execution"])
         return True
+    if CASE == "submit-user":
+        pipeline = {"name": "asroot", "user": "root",
+                    "tasks": {"t": {"argv": ["id", "-u"]}}}
+        r = call(conn(), v=1, id=2, op="submit", pipeline=pipeline,
+                 cwd=os.getcwd())
+        return error_is(r, "invalid", 2) and any(
+            "user is only allowed in registered pipelines" in e
+            for e in r.get("errors", []))
     if CASE == "list":
         s = conn()
         plain = call(s, v=1, id=3, op="list", limit=1000)
@@ -689,6 +709,8 @@ wait_exec "$F_ID" || :
 check "  the execution is alice's" \
 	is "$(id -u "$ALICE") $ALICE" "$(sx "$F_ID" 'd["owner"]["uid"]') $(sx "$F_ID" 'd["owner"]["user"]')"
 check "  and its task ran as alice" is "$(id -u "$ALICE")" "$(pctl logs "$F_ID/t")"
+check "a raw submit naming user: root is invalid in the daemon too" \
+	raw alice submit-user
 check "list with forged fields: the same as without, only alice's" \
 	raw alice list "$B_LIVE" "$B_DONE" "$B_RUN"
 for _c in cancel cancel-task show logs watch retry; do
