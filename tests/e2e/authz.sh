@@ -905,7 +905,12 @@ def cancel(ids):
         say(r.get("ok") is True, "cancel %s" % i)
 
 def connections(limit):
-    n0 = call(conn(), v=1, id=1, op="status")["connections"]
+    # Wait for the connections of earlier requests to be gone.
+    for _ in range(100):
+        n0 = call(conn(), v=1, id=1, op="status")["connections"]
+        if n0 == 1:
+            break
+        time.sleep(0.05)
     held, refused = [], None
     for i in range(limit + 2):
         s = conn(10)
@@ -989,9 +994,11 @@ rss_kib() {
 	n=0
 	while [ ! -e "$TMP/stop-poller" ]; do
 		if [ -e "$TMP/pause-poller" ]; then
+			touch "$TMP/poller.paused"
 			sleep 0.05
 			continue
 		fi
+		rm -f "$TMP/poller.paused"
 		if upc bob status >/dev/null 2>&1; then
 			n=$((n + 1))
 		else
@@ -1014,8 +1021,10 @@ limits_pass() {
 	# shellcheck disable=SC2086
 	lim alice cancel $_ids
 	for _x in $_ids; do wait_exec "$_x" 30 || :; done
+	# The connection limit would refuse the poller too: it waits.
+	rm -f "$TMP/poller.paused"
 	touch "$TMP/pause-poller"
-	sleep 0.3
+	wait_for test -e "$TMP/poller.paused" || :
 	lim alice connections 8
 	rm -f "$TMP/pause-poller"
 }
