@@ -423,8 +423,7 @@ dispatch_retry(struct conn *c, const struct node *req, int64_t id)
 		    (unsigned long long)orig->id, status_name(orig->r.status));
 		return;
 	}
-	if ((e = retry_new(d->hist, d->rep, orig, peer->uid, peer->gid,
-	    peer->user, &err)) == NULL) {
+	if ((e = retry_new(d->hist, d->rep, orig, peer->user, &err)) == NULL) {
 		conn_send_error(c, id, "invalid", "execution %llu cannot be "
 		    "retried: %s", (unsigned long long)orig->id, err);
 		free(err);

@@ -216,6 +216,11 @@ name: quick
 tasks:
   main: {run: 'echo "quick-$USER"'}
 EOF
+cat >"$TMP/p/fail.yaml" <<'EOF'
+name: fail
+tasks:
+  main: {run: 'echo "ran-as-$USER"; exit 1'}
+EOF
 chmod 644 "$TMP"/p/*.yaml
 
 # usub ROLE ARGS...: `pipectl run ARGS` as that user; the id goes to $ID.
@@ -247,6 +252,8 @@ usub alice "$TMP/p/long.yaml"
 A_RUN2=$ID
 usub alice "$TMP/p/quick.yaml"
 A_DONE=$ID
+usub alice "$TMP/p/fail.yaml"
+A_FAIL=$ID
 usub bob "$TMP/p/long.yaml"
 B_RUN=$ID
 usub bob "$TMP/p/long.yaml"
@@ -261,6 +268,8 @@ for _id in "$A_RUN" "$A_RUN2" "$B_RUN" "$B_RUN2"; do
 done
 expect_exit 0 "alice's quick execution ends DONE" upc alice wait "$A_DONE"
 expect_exit 0 "bob's quick execution ends DONE" upc bob wait "$B_DONE"
+expect_exit 1 "alice's failing execution ends otherwise (exit 1)" \
+	upc alice wait "$A_FAIL"
 check "each execution is owned by its submitter" \
 	is "$(id -u "$ALICE") $(id -u "$ALICE") $(id -u "$BOB") $ALICE $BOB" \
 	"$(sx "$A_RUN" 'd["owner"]["uid"]') $(sx "$A_DONE" 'd["owner"]["uid"]') $(sx "$B_RUN" 'd["owner"]["uid"]') $(sx "$A_RUN2" 'd["owner"]["user"]') $(sx "$B_DONE" 'd["owner"]["user"]')"
@@ -431,11 +440,18 @@ for _me in carol root; do
 		ok_as "$_me" "watch another's ended execution ($_x)" watch "$_x"
 		ok_as "$_me" "wait for another's ended execution ($_x)" wait "$_x"
 	done
-	ok_as "$_me" "retry another's execution ($A_DONE)" retry "$A_DONE"
+	# A retry stays the owner's and runs as the owner: an administrator
+	# never runs a user's commands with their own rights.
+	ok_as "$_me" "retry alice's failed execution ($A_FAIL)" retry "$A_FAIL"
 	_r=$(cat "$TMP/out")
-	check "  the retry belongs to $_me, who asked" \
-		is "$(id -u "$(who "$_me")")" "$(sx "$_r" 'd["owner"]["uid"]')"
 	wait_exec "$_r" || :
+	check "  the retry is alice's, not $_me's" \
+		is "$(id -u "$ALICE") $ALICE" \
+		"$(sx "$_r" 'd["owner"]["uid"]') $(sx "$_r" 'd["owner"]["user"]')"
+	check "  its task ran again, as alice" \
+		is "ran-as-$ALICE" "$(pctl logs "$_r/main")"
+	check "  and who asked for it is recorded" \
+		grep -q "execution $_r: retry of $A_FAIL by $(who "$_me")" "$DAEMON_LOG"
 	ok_as "$_me" "gc" gc
 	ok_as "$_me" "reload" reload
 	ok_as "$_me" "status" status
