@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "suggest.h"
+#include "trust.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_SIZE	(1024 * 1024)
@@ -193,6 +194,7 @@ conffile_read(const char *path, bool must_exist, struct options *o,
 	struct conf_read	 cr;
 	struct stat		 st;
 	size_t			 i;
+	char			*why;
 	int			 rc;
 
 	*errs = NULL;
@@ -210,10 +212,9 @@ conffile_read(const char *path, bool must_exist, struct options *o,
 		(void)fclose(cr.f);
 		return -1;
 	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		*errs = xprintf("%s: refused: it must belong to root or the "
-		    "daemon's user and be writable by nobody else\n", path);
+	if ((why = trust_why_not(&st, geteuid())) != NULL) {
+		*errs = xprintf("%s: refused: %s\n", path, why);
+		free(why);
 		(void)fclose(cr.f);
 		return -1;
 	}
