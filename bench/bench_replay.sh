@@ -2,10 +2,10 @@
 # Replay cost (docs/reliability.md, T10): a journal of RECORDS records
 # (default 1,000,000; bench_journal writes them the way the daemon does),
 # then pipelined started on it RUNS times: the time until its socket
-# answers (the journal is replayed before it listens) and its memory
-# then (VmRSS, and VmHWM, the peak during the replay).  Gate: under 10 s
-# and under 512 MiB.  Run from a configured (ordinary, non-sanitizer)
-# build tree: make bench-replay.
+# answers (the journal is replayed before it listens), the CPU time it
+# took, and its memory then (VmRSS, and VmHWM, the peak during the
+# replay).  Gate: under 10 s and under 512 MiB.  Run from a configured
+# (ordinary, non-sanitizer) build tree: make bench-replay.
 set -eu
 RECORDS=${RECORDS:-1000000}
 RUNS=${RUNS:-3}
@@ -23,6 +23,13 @@ trap cleanup EXIT
 : >"$tmp/conf"
 pipectl() { "$builddir/client/pipectl" --socket "$tmp/sock" "$@"; }
 kib() { awk -v k="$1" '$1 == k ":" { print $2 }' "/proc/$pid/status"; }
+# cpu_s: the daemon's user + system time so far, in seconds: on a shared
+# machine a steadier figure than the wall time.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ i = index($0, ") ");
+	    split(substr($0, i + 2), f, " "); printf "%.2f", (f[12] + f[13]) / hz }' \
+	    "/proc/$pid/stat"
+}
 
 mkdir "$tmp/state"
 a=$(date +%s.%N)
@@ -48,7 +55,8 @@ while [ $i -lt "$RUNS" ]; do
 	b=$(date +%s.%N)
 	s=$(echo "$b - $a" | bc)
 	hwm=$(kib VmHWM)
-	echo "run $i: ready after $s s; RSS $(kib VmRSS) KiB, peak $hwm KiB;" \
+	echo "run $i: ready after $s s (CPU $(cpu_s) s); RSS $(kib VmRSS) KiB," \
+	    "peak $hwm KiB;" \
 	    "$(pipectl status | awk '$1 == "executions" { print $2 }') executions;" \
 	    "load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
 	kill -TERM "$pid"
