@@ -132,6 +132,7 @@ struct daemon {
 	int			 listen_fd;
 	struct event		*accept_ev;
 	struct event		*accept_pause;
+	bool			 accept_full;	/* paused: out of fds */
 	struct conns		 conns;
 	unsigned		 nconns;
 	int64_t			 started_us;
