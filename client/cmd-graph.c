@@ -1,5 +1,7 @@
 /*
- * pipectl graph: the task graph in Graphviz DOT.
+ * pipectl graph: the task graph in Graphviz DOT, of a pipeline file, of a
+ * registered pipeline (its definition asked of the daemon) or of an
+ * execution (with the status of each task).
  */
 #include "config.h"
 
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "graph.h"
 #include "load.h"
 #include "node.h"
@@ -137,6 +140,57 @@ graph_is_id(const char *s)
 	return access(s, F_OK) == -1 && conn_parse_id(s, &id) == 0;
 }
 
+/*
+ * Draw the registered pipeline name from the definition the daemon has:
+ * exits 2 with its errors when it is invalid, 4 when there is none (or
+ * only a refused file).
+ */
+static int
+graph_registered(struct pipectl *ctl, const char *name)
+{
+	const struct node	*list, *entry, *def = NULL;
+	struct pipeline		*p;
+	struct node		*reply;
+	struct conn		*conn;
+	struct diag		*d;
+	const char		*st;
+	size_t			 i;
+	int			 rc;
+
+	conn = conn_open(ctl);
+	rc = pipelines_fetch(conn, name, true, &reply, &list);
+	conn_free(conn);
+	if (rc != EXIT_OK)
+		return rc;
+	for (i = 0; def == NULL && i < list->nkids; i++)
+		def = proto_get(node_item(list, i), "definition");
+	if (def == NULL) {
+		entry = list->nkids > 0 ? node_item(list, 0) : NULL;
+		st = entry != NULL ? proto_get_str(entry, "status") : NULL;
+		fprintf(stderr, "pipectl graph: registered pipeline %s is %s\n",
+		    name, st != NULL && strcmp(st, "refused") == 0 ?
+		    "refused by the daemon" : "not valid");
+		for (i = 0; i < list->nkids; i++)
+			pipelines_print_errors(stderr, node_item(list, i), "");
+		rc = st != NULL && strcmp(st, "refused") == 0 ? EXIT_NOTFOUND :
+		    EXIT_USAGE;
+		node_free(reply);
+		return rc;
+	}
+	d = diag_new(name);
+	if ((p = load_document(def, LOAD_REGISTERED, d)) == NULL) {
+		/* The daemon loaded it: only a newer format can fail here. */
+		diag_print(d, stderr);
+		rc = EXIT_USAGE;
+	} else {
+		graph_dot(p, stdout);
+		pipeline_free(p);
+	}
+	diag_free(d);
+	node_free(reply);
+	return rc;
+}
+
 int
 cmd_graph(struct pipectl *ctl, int argc, char **argv)
 {
@@ -149,8 +203,8 @@ cmd_graph(struct pipectl *ctl, int argc, char **argv)
 	int			 rc;
 
 	if (argc != 2)
-		return pipectl_usage(c, "expected a pipeline file or an "
-		    "execution id");
+		return pipectl_usage(c, "expected a pipeline file, the name of "
+		    "a registered pipeline or an execution id");
 	if (graph_is_id(argv[1])) {
 		conn_parse_id(argv[1], &id);
 		conn = conn_open(ctl);
@@ -162,6 +216,8 @@ cmd_graph(struct pipectl *ctl, int argc, char **argv)
 		conn_free(conn);
 		return rc;
 	}
+	if (!pipectl_is_file_arg(argv[1]))
+		return graph_registered(ctl, argv[1]);
 	if ((p = pipectl_load(argv[1], LOAD_REGISTERED, NULL)) == NULL)
 		return EXIT_USAGE;
 	graph_dot(p, stdout);

@@ -1,14 +1,13 @@
 /*
- * pipectl run: submit a pipeline file to the daemon, and with --wait
- * follow the execution to its end.
+ * pipectl run: submit a pipeline file to the daemon, or run one of its
+ * registered pipelines by name, and with --wait follow the execution to
+ * its end.
  *
- * The file is loaded and checked here first, so that a mistake is
- * reported with FILE:LINE:COL before anything is sent; the daemon checks
- * the parsed document again, as it trusts no client.
+ * A file is loaded and checked here first, so that a mistake is reported
+ * with FILE:LINE:COL before anything is sent; the daemon checks the
+ * parsed document again, as it trusts no client.
  */
 #include "config.h"
-
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -31,7 +30,7 @@
 
 /* What the command line asks for. */
 struct run_opts {
-	const char	*file;
+	const char	*file;		/* or the name of a registered one */
 	const char	*runner;
 	char		**inputs;	/* KEY=VALUE, in order */
 	size_t		 ninputs;
@@ -106,7 +105,10 @@ run_input(const struct cmd *c, const struct run_opts *o, struct node **out)
 	return EXIT_OK;
 }
 
-/* The submit request for a checked document. */
+/*
+ * The submit request for a checked document, or for a registered
+ * pipeline's name (doc NULL).
+ */
 static struct node *
 run_request(const struct run_opts *o, struct node *doc, struct node *input,
     const char *cwd)
@@ -114,17 +116,22 @@ run_request(const struct run_opts *o, struct node *doc, struct node *input,
 	struct node	*req = conn_new_op("submit");
 	const char	*source;
 
-	/* msgpack keeps no source text: "0755" must travel as a string. */
-	load_canonical(doc);
-	node_map_set_str(req, "pipeline", doc);
+	if (doc != NULL) {
+		/* msgpack keeps no source text: "0755" must travel as a string. */
+		load_canonical(doc);
+		node_map_set_str(req, "pipeline", doc);
+		source = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
+		node_map_set_str(req, "source", node_new_str(source,
+		    strlen(source)));
+	} else
+		node_map_set_str(req, "name", node_new_str(o->file,
+		    strlen(o->file)));
 	node_map_set_str(req, "cwd", node_new_str(cwd, strlen(cwd)));
 	if (input != NULL)
 		node_map_set_str(req, "input", input);
 	if (o->runner != NULL)
 		node_map_set_str(req, "runner", node_new_str(o->runner,
 		    strlen(o->runner)));
-	source = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
-	node_map_set_str(req, "source", node_new_str(source, strlen(source)));
 	return req;
 }
 
@@ -299,7 +306,7 @@ run_push(char ***v, size_t *n, char *s)
 }
 
 /*
- * pipectl run FILE [--input KEY=VALUE]... [--input-json JSON]
+ * pipectl run FILE|NAME [--input KEY=VALUE]... [--input-json JSON]
  *     [--runner R] [--wait] [--json]
  */
 int
@@ -317,7 +324,6 @@ cmd_run(struct pipectl *ctl, int argc, char **argv)
 	struct run_opts		 o;
 	struct pipeline		*p;
 	struct node		*doc = NULL, *input;
-	struct stat		 sb;
 	int			 ch, rc;
 
 	memset(&o, 0, sizeof o);
@@ -348,20 +354,16 @@ cmd_run(struct pipectl *ctl, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1) {
-		rc = pipectl_usage(c, "expected one pipeline file");
+		rc = pipectl_usage(c, "expected one pipeline file or the name "
+		    "of a registered pipeline");
 		goto out;
 	}
 	o.file = argv[optind];
 	if ((rc = run_input(c, &o, &input)) != EXIT_OK)
 		goto out;
-	/* A NAME of a registered pipeline will be sent as such, later. */
-	if (strcmp(o.file, "-") != 0 && stat(o.file, &sb) == -1 &&
-	    errno == ENOENT) {
-		fprintf(stderr, "pipectl run: %s: no such file (running a "
-		    "registered pipeline by name is not supported yet)\n",
-		    o.file);
-		node_free(input);
-		rc = EXIT_USAGE;
+	/* The daemon has the registered one: it checks it, not us. */
+	if (!pipectl_is_file_arg(o.file)) {
+		rc = run_submit(ctl, &o, NULL, input);
 		goto out;
 	}
 	if ((p = pipectl_load(o.file, 0, &doc)) == NULL) {

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,14 +17,23 @@
 
 static const struct cmd pipectl_cmds[] = {
 	{ "run", cmd_run,
-	  "FILE [--input KEY=VALUE]... [--input-json JSON] [--runner R] "
+	  "FILE|NAME [--input KEY=VALUE]... [--input-json JSON] [--runner R] "
 	  "[--wait] [--json]",
-	  "submit a pipeline file to the daemon",
+	  "submit a pipeline file, or run a registered pipeline",
 	  "Check a pipeline file (YAML or JSON; - for standard input) and\n"
 	  "submit it to pipelined, which runs it as a new execution.  Errors\n"
 	  "in the file are reported as FILE:LINE:COL: message, all at once,\n"
 	  "and nothing is submitted.  Relative paths in the pipeline are\n"
 	  "taken from the current directory.\n"
+	  "\n"
+	  "Or run the daemon's registered pipeline NAME (see pipectl\n"
+	  "pipelines): the argument is a NAME unless it is -, names an\n"
+	  "existing file, contains a '/' or ends in .yaml, .yml or .json\n"
+	  "(write ./NAME for a file called NAME).  A registered pipeline that\n"
+	  "is not valid still gives an execution, CONFIG_ERROR with its\n"
+	  "errors.  One that runs as another user (user:) is only for\n"
+	  "administrators; its tasks run as that user, the execution is\n"
+	  "yours.\n"
 	  "\n"
 	  "Options:\n"
 	  "  --input KEY=VALUE  input data for the tasks (a string value);\n"
@@ -45,7 +55,8 @@ static const struct cmd pipectl_cmds[] = {
 	  "\n"
 	  "Exit status: 0 submitted (with --wait: the execution ended\n"
 	  "DONE); 1 the execution ended otherwise; 2 usage error or invalid\n"
-	  "pipeline; 3 cannot reach the daemon; 4 not permitted.\n" },
+	  "pipeline file; 3 cannot reach the daemon; 4 no registered\n"
+	  "pipeline NAME, or not permitted.\n" },
 	{ "list", cmd_list,
 	  "[--pipeline NAME] [--status S] [--since DUR] [--limit N] [--json]",
 	  "list executions, newest first",
@@ -148,6 +159,30 @@ static const struct cmd pipectl_cmds[] = {
 	  "Exit status: 0 submitted (with --wait: ended DONE); 1 ended\n"
 	  "otherwise, or ID is not final yet; 3 cannot reach the daemon; 4 no\n"
 	  "such execution, or not yours.\n" },
+	{ "pipelines", cmd_pipelines, "[--json]",
+	  "list the registered pipelines and their runs",
+	  "List the daemon's registered pipelines: the *.yaml files of its\n"
+	  "pipelines directory, as it read them at start or at the last\n"
+	  "reload.  Run one with pipectl run NAME.\n"
+	  "\n"
+	  "Output: a table of NAME, STATUS (valid; invalid: it does not load,\n"
+	  "and running it records a CONFIG_ERROR execution; refused: the\n"
+	  "daemon does not trust the file, for its owner or mode), RUNS, LAST\n"
+	  "(the status of the latest run and when it was submitted, local\n"
+	  "time), SUCCESS (the share of the runs that ended which ended DONE)\n"
+	  "and FILE.  An invalid or refused pipeline is followed by its\n"
+	  "errors, as FILE:LINE:COL: message.  Runs are those of the name\n"
+	  "(not of files submitted with the same name) that you may see:\n"
+	  "yours, or every user's for root and members of the admin group.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json  print a JSON array, one object per pipeline: name, file,\n"
+	  "          status, valid, errors, description, user, tasks and\n"
+	  "          digest {runs, last_status, last_run, last_execution,\n"
+	  "          success_rate (0 to 1)}\n"
+	  "\n"
+	  "Exit status: 0 success; 2 usage error; 3 cannot reach the\n"
+	  "daemon.\n" },
 	{ "gc", cmd_gc, "[--older-than DUR]",
 	  "remove old executions now",
 	  "Apply the retention now: remove finished executions that completed\n"
@@ -193,7 +228,7 @@ static const struct cmd pipectl_cmds[] = {
 	  "order in which the eager runner would run the tasks, and exits 0.\n"
 	  "Otherwise prints every error found, one per line, as\n"
 	  "FILE:LINE:COL: message, and exits 2.\n" },
-	{ "graph", cmd_graph, "FILE|ID",
+	{ "graph", cmd_graph, "FILE|NAME|ID",
 	  "print the task graph in Graphviz DOT",
 	  "Print the task graph in Graphviz DOT, one node per task and one\n"
 	  "edge per parent -> child.\n"
@@ -201,10 +236,17 @@ static const struct cmd pipectl_cmds[] = {
 	  "For a pipeline FILE (checked offline), tasks with an iterator are\n"
 	  "drawn as stacks and labelled with their item count or\n"
 	  "\"iterate_command\"; exits 2 with every error when the file is not\n"
-	  "valid.  For an execution ID (asked of the daemon), each pipeline\n"
-	  "result is a cluster and each task is filled with the colour of its\n"
-	  "status: green DONE, blue RUNNING, yellow CANCELLED, red failed,\n"
-	  "white PENDING; exits 4 when there is no such execution.\n"
+	  "valid.  For the NAME of a registered pipeline, the same from the\n"
+	  "definition the daemon has; exits 2 with its errors when it is not\n"
+	  "valid, 4 when there is no such registered pipeline.  For an\n"
+	  "execution ID (asked of the daemon), each pipeline result is a\n"
+	  "cluster and each task is filled with the colour of its status:\n"
+	  "green DONE, blue RUNNING, yellow CANCELLED, red failed, white\n"
+	  "PENDING; exits 4 when there is no such execution.\n"
+	  "\n"
+	  "An argument that is not an existing file is an ID when it is a\n"
+	  "number; otherwise a NAME unless it contains a '/' or ends in\n"
+	  ".yaml, .yml or .json.\n"
 	  "\n"
 	  "Render with: pipectl graph FILE | dot -Tsvg > graph.svg\n" },
 };
@@ -305,6 +347,22 @@ pipectl_help_requested(const struct cmd *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Whether everything printed reached stdout: errors stick to the stream,
+ * so one check here covers every printf before it.  "pipectl graph x >
+ * /dev/full" must not succeed in silence.
+ */
+static int
+pipectl_exit(int rc)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "pipectl: writing the output: %s\n",
+		    strerror(errno));
+		return rc == EXIT_OK ? EXIT_FAILED : rc;
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -333,10 +391,10 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			pipectl_main_usage(stdout);
-			return EXIT_OK;
+			return pipectl_exit(EXIT_OK);
 		case 'V':
 			printf("pipectl %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
+			return pipectl_exit(EXIT_OK);
 		default:
 			pipectl_main_usage(stderr);
 			return EXIT_USAGE;
@@ -354,12 +412,12 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (pipectl_help_requested(c, argc, argv))
-		return EXIT_OK;
+		return pipectl_exit(EXIT_OK);
 	/*
 	 * 0, not 1: glibc then starts afresh, forgetting the "+" above, so
 	 * that a command's options may follow its operands.
 	 */
 	optind = 0;
 	opterr = 0;	/* commands report bad options themselves */
-	return c->fn(&ctl, argc, argv);
+	return pipectl_exit(c->fn(&ctl, argc, argv));
 }

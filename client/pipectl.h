@@ -42,6 +42,7 @@ int	cmd_status(struct pipectl *, int, char **);
 int	cmd_retry(struct pipectl *, int, char **);
 int	cmd_gc(struct pipectl *, int, char **);
 int	cmd_reload(struct pipectl *, int, char **);
+int	cmd_pipelines(struct pipectl *, int, char **);
 
 
 struct node;
@@ -64,6 +65,13 @@ void		 conn_catch_interrupt(void);
 __attribute__((noreturn)) void conn_interrupt_exit(int64_t execution);
 __attribute__((noreturn)) void conn_fail(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
+
+/* cmd-pipelines.c: registered pipelines, for run and graph too. */
+bool	pipectl_is_file_arg(const char *);
+int	pipelines_fetch(struct conn *, const char *name, bool definition,
+	    struct node **replyp, const struct node **listp);
+void	pipelines_print_errors(FILE *, const struct node *entry,
+	    const char *indent);
 
 /* cmd-run.c: print and follow a new execution, for run and retry. */
 int	run_report(struct pipectl *, struct conn *, int64_t req, int64_t id,

@@ -69,7 +69,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct timeval		 tv = { DAEMON_READ_TIMEOUT, 0 };
 	struct node		*msg;
 	uint8_t			 hdr[PROTO_HEADER], *frame;
-	size_t			 avail, body, need;
+	size_t			 avail, body, need, frames = 0;
 	char			*err;
 
 	proto_limits_default(&lim);
@@ -92,6 +92,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		frame = evbuffer_pullup(in, (ev_ssize_t)(PROTO_HEADER + body));
 		msg = proto_decode(frame + PROTO_HEADER, body, &lim, &err);
 		evbuffer_drain(in, PROTO_HEADER + body);
+		frames++;
 		if (msg == NULL) {
 			conn_send_error(c, 0, "bad_frame", "%s", err);
 			free(err);
@@ -100,9 +101,12 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		dispatch(c, msg);
 		node_free(msg);
 	}
-	/* A frame begun but not finished must finish in time. */
+	/*
+	 * A frame begun but not finished must finish in time, counted from
+	 * its own first byte: after whole frames, the rest began just now.
+	 */
 	if (!c->dead && !c->closing && evbuffer_get_length(in) > 0) {
-		if (!evtimer_pending(c->read_timer, NULL))
+		if (frames > 0 || !evtimer_pending(c->read_timer, NULL))
 			evtimer_add(c->read_timer, &tv);
 	} else if (!c->dead)
 		evtimer_del(c->read_timer);

@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,8 +30,19 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-#define CONTROL_BACKLOG		128
+#define CONTROL_BACKLOG		128	/* at least; see control_listen */
 #define CONTROL_PAUSE_MS	100	/* accept pause when out of fds */
+#define CONTROL_GROUP		"pipelined"	/* may connect to root's socket */
+
+/*
+ * Descriptors clients may never take: the daemon's own (journal, socket,
+ * event loop, runners) and those of each running task (pidfd, output and
+ * exec-error pipes, cgroup, log, and more while it starts).
+ */
+#define CONTROL_FD_OWN		64
+#define CONTROL_FD_PER_TASK	8
+#define CONTROL_FD_PER_CLIENT	2	/* its socket, a log it follows */
+#define CONTROL_MIN_CLIENTS	16	/* whatever the limit says */
 
 /* Fill a sockaddr_un; -1 when the path does not fit. */
 static int
@@ -143,6 +156,31 @@ control_in_group(int fd, const struct ucred *cred, gid_t gid)
 	return in;
 }
 
+/*
+ * How many clients may be connected: max_connections, but no more than
+ * RLIMIT_NOFILE has room for once running tasks have what they need, so
+ * that clients (idle ones, say) can never make a task fail to start for
+ * want of a descriptor.  Read at each accept: the limit may change.
+ */
+static unsigned
+control_max_clients(const struct daemon *d)
+{
+	struct rlimit	rl;
+	rlim_t		keep, room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return d->opts.max_connections;
+	keep = CONTROL_FD_OWN +
+	    CONTROL_FD_PER_TASK * (rlim_t)d->opts.max_parallel;
+	room = rl.rlim_cur > keep ?
+	    (rl.rlim_cur - keep) / CONTROL_FD_PER_CLIENT : 0;
+	if (room < CONTROL_MIN_CLIENTS)
+		room = CONTROL_MIN_CLIENTS;
+	return room < d->opts.max_connections ? (unsigned)room :
+	    d->opts.max_connections;
+}
+
 /* Refuse a client politely: one error frame, then close. */
 static void
 control_refuse(int fd, const char *code, const char *msg)
@@ -174,14 +212,24 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
 		if (errno == EMFILE || errno == ENFILE) {
-			/* Out of fds: pause instead of spinning on the fd. */
-			log_warn("accept");
+			/*
+			 * Out of fds: pause instead of spinning on the fd,
+			 * and say so once, not at every retry.
+			 */
+			if (!d->accept_full)
+				log_warn("accept: not accepting clients until "
+				    "descriptors free up");
+			d->accept_full = true;
 			event_del(d->accept_ev);
 			evtimer_add(d->accept_pause, &tv);
 		} else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("accept");
 		return;
+	}
+	if (d->accept_full) {
+		d->accept_full = false;
+		log_info("accepting clients again");
 	}
 	memset(&peer, 0, sizeof peer);
 	peer.uid = (uid_t)-1;
@@ -198,7 +246,7 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 		control_refuse(fd, "unavailable", "pipelined is stopping");
 		return;
 	}
-	if (d->nconns >= d->opts.max_connections) {
+	if (d->nconns >= control_max_clients(d)) {
 		control_refuse(fd, "limit", "too many connections");
 		return;
 	}
@@ -219,12 +267,19 @@ control_accept_cb(evutil_socket_t lfd, short ev, void *arg)
 static void
 control_accept_on(struct daemon *d, int fd, const char *path)
 {
+	unsigned	max = control_max_clients(d);
+
 	d->listen_fd = fd;
 	d->accept_ev = event_new(d->base, fd, EV_READ | EV_PERSIST,
 	    control_accept_cb, d);
 	d->accept_pause = evtimer_new(d->base, control_resume_cb, d);
 	event_add(d->accept_ev, NULL);
 	log_info("listening on %s", path);
+	if (max < d->opts.max_connections)
+		log_info("at most %u client connections (not max_connections "
+		    "%u): RLIMIT_NOFILE keeps descriptors for %u running "
+		    "tasks", max, d->opts.max_connections,
+		    d->opts.max_parallel);
 }
 
 /*
@@ -250,6 +305,23 @@ control_adopt(struct daemon *d, int fd)
 	control_accept_on(d, fd, d->opts.socket);
 }
 
+/*
+ * Root's socket belongs to group "pipelined" when there is one: its members
+ * may connect, as to the socket systemd makes.  Without that group (or if
+ * the change fails) it stays root's, and only root can.
+ */
+static void
+control_socket_group(const char *path)
+{
+	struct group	*gr;
+
+	if (geteuid() != 0 || (gr = getgrnam(CONTROL_GROUP)) == NULL)
+		return;
+	/* Not following a link: whatever replaced our file keeps its group. */
+	if (lchown(path, (uid_t)-1, gr->gr_gid) == -1)
+		log_warn("giving %s to group %s", path, CONTROL_GROUP);
+}
+
 /* Create the socket (and its directory) and start accepting. */
 int
 control_listen(struct daemon *d, char **err)
@@ -258,7 +330,7 @@ control_listen(struct daemon *d, char **err)
 	const char		*path = d->opts.socket;
 	char			*dir, *tmp;
 	mode_t			 old;
-	int			 fd;
+	int			 fd, backlog;
 
 	if ((fd = sdnotify_take_listen_fd(d)) != -1) {
 		control_adopt(d, fd);
@@ -295,7 +367,16 @@ control_listen(struct daemon *d, char **err)
 		return -1;
 	}
 	umask(old);
-	if (listen(fd, CONTROL_BACKLOG) == -1) {
+	control_socket_group(path);
+	/*
+	 * Room in the queue for as many clients as may be connected at once:
+	 * a burst of them connecting while the loop is busy must wait there,
+	 * not fail (EAGAIN) for non-blocking connects.  The kernel caps it
+	 * at net.core.somaxconn.
+	 */
+	backlog = d->opts.max_connections > CONTROL_BACKLOG ?
+	    (int)d->opts.max_connections : CONTROL_BACKLOG;
+	if (listen(fd, backlog) == -1) {
 		*err = xprintf("listen %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);

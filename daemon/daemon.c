@@ -553,10 +553,12 @@ daemon_reload(struct daemon *d, char **msg)
 		log_set_level(lvl);
 	daemon_set_admin_group(d);
 	runner_reconfigure(d->opts.max_parallel);
+	registry_reload(d, &p);
 	buf_init(&out);
 	buf_addf(&out, "reloaded %s: max_parallel %u, %zu queue limit%s, "
-	    "runner %s", d->opts.config, d->opts.max_parallel,
-	    d->opts.nqueues, d->opts.nqueues == 1 ? "" : "s", d->opts.runner);
+	    "runner %s; %s", d->opts.config, d->opts.max_parallel,
+	    d->opts.nqueues, d->opts.nqueues == 1 ? "" : "s", d->opts.runner, p);
+	free(p);
 	if (restart.len > 0)
 		buf_addf(&out, "; changed but kept until a restart: %s",
 		    restart.data);
@@ -649,6 +651,7 @@ daemon_free(struct daemon *d)
 	sdnotify_free(d);
 	store_close(d);
 	runner_shutdown();
+	registry_free(d->reg);
 	history_free(d->hist);
 	reporter_free(d->rep);
 	cgroup_root_close(d->cgroots);
@@ -695,7 +698,7 @@ daemon_main(int argc, char **argv)
 	log_init("pipelined", lvl, getenv("JOURNAL_STREAM") != NULL);
 	if ((lang = getenv("LANG")) != NULL)
 		d->lang = xstrdup(lang);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);	/* cannot fail for SIGPIPE */
 	if (daemon_mkdirs(d->opts.state_dir, 0700) == -1) {
 		log_warn("state directory %s", d->opts.state_dir);
 		return 1;
@@ -748,6 +751,9 @@ daemon_main(int argc, char **argv)
 		return 2;
 	}
 	daemon_set_admin_group(d);
+	registry_reload(d, &err);
+	log_info("%s", err);
+	free(err);
 	dispatch_count_unfinished(d);
 	store_resume(d);
 	store_start_gc(d);

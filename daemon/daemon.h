@@ -3,7 +3,9 @@
  * parts: daemon.c (start-up, signals, shutdown), control.c (the listening
  * socket), conn.c (one client), dispatch.c (the operations), stream.c
  * (watch and logs streams), store.c (the journal, restarts, retention),
- * sdnotify.c (socket activation and notifications under systemd).
+ * sdnotify.c (socket activation and notifications under systemd),
+ * registry.c (the registered pipelines) and pipelines.c (running them by
+ * name, the pipelines operation).
  */
 #ifndef PL_DAEMON_H
 #define PL_DAEMON_H
@@ -20,6 +22,8 @@
 
 struct cgroup_root;
 struct conn;
+struct defcache;
+struct defref;
 struct event;
 struct event_base;
 struct execution;
@@ -87,6 +91,38 @@ struct peer {
 
 TAILQ_HEAD(conns, conn);
 
+#define REGISTRY_MAX_FILES	1000	/* *.yaml read from pipelines_dir */
+
+enum registry_state {
+	REGISTRY_VALID,
+	REGISTRY_INVALID,	/* does not load: running it is CONFIG_ERROR */
+	REGISTRY_REFUSED,	/* not honoured: untrusted owner or mode */
+};
+
+/* One file of the pipelines directory (registry.c). */
+struct registry_entry {
+	char			*name;	/* its name:, else the file's */
+	char			*file;
+	enum registry_state	 state;
+	char			**errors;	/* FILE[:LINE:COL]: message */
+	size_t			 nerrors;
+	struct defref		*dref;	/* valid: the shared definition */
+	uint32_t		 name_line;	/* where name: is, 0: unknown */
+	uint32_t		 name_col;
+};
+
+/* The registered pipelines, sorted by name then file. */
+struct registry {
+	char			*dir;
+	struct registry_entry	*v;
+	size_t			 n;
+	size_t			 nvalid;
+	size_t			 ninvalid;
+	size_t			 nrefused;
+	size_t			 skipped;	/* files over the limit */
+	char			*error;		/* the directory's, or NULL */
+};
+
 struct daemon {
 	struct options		 opts;
 	struct event_base	*base;
@@ -96,6 +132,7 @@ struct daemon {
 	int			 listen_fd;
 	struct event		*accept_ev;
 	struct event		*accept_pause;
+	bool			 accept_full;	/* paused: out of fds */
 	struct conns		 conns;
 	unsigned		 nconns;
 	int64_t			 started_us;
@@ -121,6 +158,7 @@ struct daemon {
 	uint64_t		*gc_gone;	/* sorted ids gc is removing */
 	size_t			 gc_ngone;
 	struct sdnotify		*sd;		/* systemd: sdnotify.c */
+	struct registry		*reg;		/* registered pipelines */
 };
 
 extern struct daemon	*daemon_g;
@@ -196,6 +234,24 @@ void	 dispatch(struct conn *, const struct node *req);
 void	 dispatch_count_unfinished(struct daemon *);
 void	 dispatch_final_cb(struct result *, void *);
 bool	 dispatch_may_see(const struct peer *, const struct execution *);
+
+/* registry.c: the registered pipelines */
+struct registry *registry_load(const char *dir, struct defcache *,
+	    uid_t self);
+void	 registry_free(struct registry *);
+ssize_t	 registry_index(const struct registry *, const char *name);
+const struct registry_entry *registry_find(const struct registry *,
+	    const char *name);
+char	*registry_summary(const struct registry *);
+void	 registry_reload(struct daemon *, char **msg);
+
+/* pipelines.c: registered pipelines over the protocol */
+void	 pipelines_op(struct conn *, const struct node *req, int64_t id);
+const struct registry_entry *pipelines_submit_entry(struct conn *,
+	    const struct node *req, int64_t id);
+int	 pipelines_check_user(struct conn *, int64_t id, const char *pipeline,
+	    const char *user);
+char	*pipelines_invalid_message(const struct registry_entry *);
 
 /* stream.c: watch and logs */
 void	 stream_watch(struct conn *, int64_t id, struct execution *filter);

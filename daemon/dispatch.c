@@ -209,6 +209,17 @@ dispatch_check_input(struct conn *c, int64_t id, const struct node *input)
 		    "than %d levels", PL_MAX_DEPTH);
 		return -1;
 	}
+	/* Each key is an environment variable of every task (SPEC 5). */
+	if (node_count(input) > PL_MAX_ENV) {
+		conn_send_error(c, id, "bad_request", "input has %zu keys, over "
+		    "the limit of %d", node_count(input), PL_MAX_ENV);
+		return -1;
+	}
+	if ((i = node_longest(input)) > PL_MAX_SCALAR) {
+		conn_send_error(c, id, "bad_request", "input holds a value of "
+		    "%zu bytes, over the limit of %u", i, PL_MAX_SCALAR);
+		return -1;
+	}
 	for (i = 0; i < node_count(input); i++) {
 		if (!load_valid_input_key(node_map_key(input, i)->text)) {
 			conn_send_error(c, id, "bad_request", "input key "
@@ -266,6 +277,9 @@ dispatch_created_cb(bool ok, void *arg)
 			stream_watch(c, dp->id, e);
 	}
 	free(dp);
+	/* Born final (a registered pipeline that does not load): no run. */
+	if (result_is_final(&e->r))
+		return;
 	if ((run = runner_find(e->runner)) != NULL &&
 	    run->ops->start_runner(run->state, e, d->rep, &err) != 0) {
 		if (!result_is_final(&e->r))
@@ -322,17 +336,56 @@ dispatch_can_create(struct conn *c, int64_t id)
 	return 0;
 }
 
+/*
+ * The definition a submit names: the document it carries, checked, or the
+ * registered pipeline of its "name" (*rep; its dref is NULL when that one
+ * does not load).  -1 once an error is sent.
+ */
+static int
+dispatch_submit_def(struct conn *c, const struct node *req, int64_t id,
+    struct defref **drefp, const struct registry_entry **rep)
+{
+	const struct node	*doc = proto_get(req, "pipeline");
+	const char		*source;
+	struct diag		*dg;
+
+	*drefp = NULL;
+	*rep = NULL;
+	if (proto_get(req, "name") != NULL) {
+		if ((*rep = pipelines_submit_entry(c, req, id)) == NULL)
+			return -1;
+		if ((*rep)->dref != NULL)
+			*drefp = defref_hold((*rep)->dref);
+		return 0;
+	}
+	/* A file name, and the prefix of every error: kept short. */
+	if ((source = proto_get_str(req, "source")) == NULL)
+		source = "<submitted>";
+	else if (strlen(source) > PL_MAX_PATH) {
+		conn_send_error(c, id, "bad_request", "source is longer than %d "
+		    "bytes", PL_MAX_PATH);
+		return -1;
+	}
+	dg = diag_new(source);
+	/* Never trust the client's check: load it (once per distinct doc). */
+	*drefp = defcache_get(history_defs(conn_daemon(c)->hist), doc, 0, dg);
+	if (*drefp == NULL)
+		dispatch_invalid(c, id, dg);
+	diag_free(dg);
+	return *drefp != NULL ? 0 : -1;
+}
+
 static void
 dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 {
 	struct daemon		*d = conn_daemon(c);
 	const struct peer	*peer = conn_peer(c);
+	const struct registry_entry *re;
 	const struct node	*doc, *input;
-	const char		*cwd, *source, *rname;
+	const char		*cwd, *rname;
 	struct defref		*dref;
 	struct pipeline		*p;
 	struct execution	*e;
-	struct diag		*dg;
 	char			*msg;
 
 	if (dispatch_can_create(c, id) == -1)
@@ -340,39 +393,44 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	doc = proto_get(req, "pipeline");
 	cwd = proto_get_str(req, "cwd");
 	input = proto_get(req, "input");
-	if (doc == NULL || doc->type != NODE_MAP) {
+	if (proto_get(req, "name") != NULL && doc != NULL) {
+		conn_send_error(c, id, "bad_request", "give pipeline or name, "
+		    "not both");
+		return;
+	}
+	if (proto_get(req, "name") == NULL &&
+	    (doc == NULL || doc->type != NODE_MAP)) {
 		conn_send_error(c, id, "bad_request", "pipeline must be a map");
 		return;
 	}
-	if (cwd == NULL || cwd[0] != '/') {
+	if (cwd == NULL || cwd[0] != '/' || strlen(cwd) > PL_MAX_PATH) {
 		conn_send_error(c, id, "bad_request",
-		    "cwd must be an absolute path");
+		    "cwd must be an absolute path of at most %d bytes",
+		    PL_MAX_PATH);
 		return;
 	}
 	if (input != NULL && dispatch_check_input(c, id, input) == -1)
 		return;
-	if ((source = proto_get_str(req, "source")) == NULL)
-		source = "<submitted>";
-	dg = diag_new(source);
-	/* Never trust the client's check: load it (once per distinct doc). */
-	if ((dref = defcache_get(history_defs(d->hist), doc, 0, dg)) == NULL) {
-		dispatch_invalid(c, id, dg);
-		diag_free(dg);
+	if (dispatch_submit_def(c, req, id, &dref, &re) == -1)
 		return;
-	}
-	diag_free(dg);
-	p = dref->def;
+	p = dref != NULL ? dref->def : NULL;
 	if ((rname = proto_get_str(req, "runner")) == NULL)
-		rname = p->runner != NULL ? p->runner : d->opts.runner;
+		rname = p != NULL && p->runner != NULL ? p->runner :
+		    d->opts.runner;
 	if (runner_find(rname) == NULL) {
 		conn_send_error(c, id, "unknown_runner", "no runner named '%s'",
 		    rname);
 		defref_release(dref);
 		return;
 	}
-	e = execution_new_shared(history_next_id(d->hist), dref);
+	if (dref != NULL)
+		e = execution_new_shared(history_next_id(d->hist), dref);
+	else
+		e = execution_new_invalid(history_next_id(d->hist), re->name);
+	if (re != NULL && e->registered == NULL)
+		e->registered = xstrdup(re->name);
 	e->input = input != NULL ? node_copy(input) : node_new(NODE_MAP);
-	e->cwd = dispatch_cwd(cwd, p->cwd);
+	e->cwd = dispatch_cwd(cwd, e->def->cwd);
 	e->uid = peer->uid;
 	e->gid = peer->gid;
 	e->user = xstrdup(peer->user);
@@ -383,9 +441,19 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 	msg = xprintf("submitted by %s", peer->user);
 	result_note(&e->r, msg);
 	free(msg);
-	log_info("execution %llu: %s submitted by %s, runner %s",
-	    (unsigned long long)e->id, p->name, peer->user, rname);
+	log_info("execution %llu: %s%s submitted by %s, runner %s",
+	    (unsigned long long)e->id, re != NULL ? "registered pipeline " : "",
+	    e->def->name, peer->user, rname);
 	dispatch_when_created(c, req, id, e);
+	if (e->invalid) {
+		/*
+		 * After dispatch_when_created, which counts it unfinished:
+		 * dispatch_final_cb takes that back now.
+		 */
+		msg = pipelines_invalid_message(re);
+		result_set(&e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
+		free(msg);
+	}
 }
 
 static void
@@ -397,7 +465,8 @@ dispatch_retry(struct conn *c, const struct node *req, int64_t id)
 	char			*err = NULL;
 
 	if ((orig = dispatch_execution(c, req, id)) == NULL ||
-	    dispatch_can_create(c, id) == -1)
+	    dispatch_can_create(c, id) == -1 ||
+	    pipelines_check_user(c, id, orig->def->name, orig->def->user) == -1)
 		return;
 	if (!result_is_final(&orig->r)) {
 		conn_send_error(c, id, "not_final", "execution %llu is still "
@@ -405,8 +474,7 @@ dispatch_retry(struct conn *c, const struct node *req, int64_t id)
 		    (unsigned long long)orig->id, status_name(orig->r.status));
 		return;
 	}
-	if ((e = retry_new(d->hist, d->rep, orig, peer->uid, peer->gid,
-	    peer->user, &err)) == NULL) {
+	if ((e = retry_new(d->hist, d->rep, orig, peer->user, &err)) == NULL) {
 		conn_send_error(c, id, "invalid", "execution %llu cannot be "
 		    "retried: %s", (unsigned long long)orig->id, err);
 		free(err);
@@ -694,6 +762,7 @@ static const struct {
 	{ "retry", dispatch_retry },
 	{ "gc", dispatch_gc },
 	{ "reload", dispatch_reload },
+	{ "pipelines", pipelines_op },
 };
 
 /* Check the envelope of a request and run its operation. */

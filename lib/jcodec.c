@@ -55,6 +55,9 @@ jcodec_created(const struct execution *e)
 	jcodec_put_int(m, "submitted", e->submitted_us);
 	if (e->retry_of != 0)
 		jcodec_put_int(m, "retry_of", (int64_t)e->retry_of);
+	jcodec_put_str(m, "registered", e->registered);
+	if (e->invalid)
+		node_map_set_str(m, "invalid", node_new_bool(true));
 	return m;
 }
 
@@ -112,23 +115,15 @@ jcodec_int(const struct node *m, const char *key, int64_t def)
 	return proto_get_int(m, key, &v) == 0 ? v : def;
 }
 
-/* Rebuild an execution from its EXEC_CREATED record. */
-static int
-jcodec_apply_created(struct history *h, const struct node *m, char **err)
+/* A new execution of the definition doc, loaded (or shared). */
+static struct execution *
+jcodec_new_loaded(struct history *h, const struct node *doc, int64_t id,
+    char **err)
 {
-	const struct node	*doc = proto_get(m, "pipeline");
-	const struct node	*input = proto_get(m, "input");
-	struct execution	*e, *orig;
-	struct defref		*dref;
-	struct diag		*d;
-	int64_t			 id = jcodec_int(m, "execution", 0);
-	char			*msg;
+	struct defref	*dref;
+	struct diag	*d;
+	char		*msg;
 
-	if (id <= 0 || doc == NULL || (uint64_t)id < history_next_id(h)) {
-		*err = xprintf("execution %lld: missing fields or an id used "
-		    "before", (long long)id);
-		return -1;
-	}
 	d = diag_new("journal");
 	if ((dref = defcache_get(history_defs(h), doc, LOAD_REGISTERED,
 	    d)) == NULL) {
@@ -138,10 +133,38 @@ jcodec_apply_created(struct history *h, const struct node *m, char **err)
 		    "%s", (long long)id, msg);
 		free(msg);
 		diag_free(d);
-		return -1;
+		return NULL;
 	}
 	diag_free(d);
-	e = execution_new_shared((uint64_t)id, dref);
+	return execution_new_shared((uint64_t)id, dref);
+}
+
+/* Rebuild an execution from its EXEC_CREATED record. */
+static int
+jcodec_apply_created(struct history *h, const struct node *m, char **err)
+{
+	const struct node	*doc = proto_get(m, "pipeline");
+	const struct node	*input = proto_get(m, "input");
+	const char		*reg = proto_get_str(m, "registered");
+	struct execution	*e, *orig;
+	int64_t			 id = jcodec_int(m, "execution", 0);
+	bool			 invalid = false;
+
+	if (id <= 0 || doc == NULL || (uint64_t)id < history_next_id(h)) {
+		*err = xprintf("execution %lld: missing fields or an id used "
+		    "before", (long long)id);
+		return -1;
+	}
+	proto_get_bool(m, "invalid", &invalid);
+	if (invalid && reg == NULL) {
+		*err = xprintf("execution %lld: invalid without a registered "
+		    "name", (long long)id);
+		return -1;
+	}
+	if (invalid)
+		e = execution_new_invalid((uint64_t)id, reg);
+	else if ((e = jcodec_new_loaded(h, doc, id, err)) == NULL)
+		return -1;
 	e->input = input != NULL && input->type == NODE_MAP ?
 	    node_copy(input) : node_new(NODE_MAP);
 	e->cwd = xstrdup(proto_get_str(m, "cwd") != NULL ?
@@ -156,8 +179,11 @@ jcodec_apply_created(struct history *h, const struct node *m, char **err)
 	e->retry_of = (uint64_t)jcodec_int(m, "retry_of", 0);
 	if (e->retry_of != 0 && (orig = history_get(h, e->retry_of)) != NULL)
 		orig->retried_by = e->id;
+	if (reg != NULL && e->registered == NULL)
+		e->registered = xstrdup(reg);
 	/* What the definition gives at once, as at submission. */
-	execution_add_static(e, e->submitted_us);
+	if (!e->invalid)
+		execution_add_static(e, e->submitted_us);
 	history_add(h, e);
 	return 0;
 }

@@ -102,6 +102,7 @@ struct execution {
 	struct pipeline		*def;
 	struct pipeline_result	**results;
 	uint32_t		 nresults;
+	size_t			 size;		/* task executions and results */
 	result_change_cb	 change_cb;
 	result_items_cb		 items_cb;	/* iterator command items */
 	void			*change_arg;	/* of both callbacks */
@@ -121,6 +122,14 @@ struct execution {
 	int64_t			 submitted_us;
 	uint64_t		 retry_of;	/* 0: not a retry */
 	uint64_t		 retried_by;
+	/*
+	 * A run of a registered pipeline: its name, so that the pipeline's
+	 * digest counts it and a file of the same name does not.  When that
+	 * pipeline did not load, the execution is born CONFIG_ERROR and def
+	 * is a placeholder with the name alone and no task (invalid).
+	 */
+	char			*registered;	/* NULL: submitted as a document */
+	bool			 invalid;
 	void			*walk;
 	void			*runner_data;
 };
@@ -128,6 +137,7 @@ struct execution {
 struct execution	*execution_new(uint64_t id, struct pipeline *,
 			    result_change_cb, void *arg);
 struct execution	*execution_new_shared(uint64_t id, struct defref *);
+struct execution	*execution_new_invalid(uint64_t id, const char *name);
 void			 execution_free(struct execution *);
 struct pipeline_result	*execution_add_result(struct execution *,
 			    const struct node *object, int64_t now_us);
@@ -137,6 +147,8 @@ void			 execution_add_static(struct execution *,
 			    int64_t now_us);
 void			 execution_add_items(struct result *parent,
 			    const struct node *items, int64_t now_us);
+bool			 execution_has_room(const struct result *parent,
+			    size_t nitems);
 void			 execution_recount(struct execution *);
 
 int	 result_set(struct result *, enum status, const char *msg,

@@ -149,6 +149,11 @@ view_execution(const struct execution *e, bool results)
 	    node_new_int((int64_t)e->retry_of) : node_new(NODE_NULL));
 	view_put(m, "retried_by", e->retried_by != 0 ?
 	    node_new_int((int64_t)e->retried_by) : node_new(NODE_NULL));
+	/* Only for a registered pipeline's runs: others keep SPEC 10's keys. */
+	if (e->registered != NULL)
+		view_put(m, "registered", view_str(e->registered));
+	if (e->def->user != NULL)
+		view_put(m, "run_as", view_str(e->def->user));
 	if (!results)
 		return m;
 	v = node_new(NODE_SEQ);

@@ -198,7 +198,7 @@ walk_task_iter_done(struct walk_iter *it)
 	if (it->cancel != NULL)
 		result_set(&te->r, STATUS_CANCELLED, it->cancel,
 		    timefmt_now_us());
-	else if ((items = walk_iter_items(it, &msg)) == NULL) {
+	else if ((items = walk_iter_items(it, &te->r, &msg)) == NULL) {
 		result_set(&te->r, STATUS_RUNTIME_ERROR, msg, timefmt_now_us());
 		free(msg);
 	} else {
@@ -511,7 +511,7 @@ walk_pipeline_iter_done(struct walk_iter *it)
 		walk_settle(w);
 		return;
 	}
-	if ((items = walk_iter_items(it, &msg)) == NULL) {
+	if ((items = walk_iter_items(it, &w->e->r, &msg)) == NULL) {
 		result_set(&w->e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
 		free(msg);
 		walk_iter_free(it);
@@ -522,6 +522,30 @@ walk_pipeline_iter_done(struct walk_iter *it)
 	execution_add_items(&w->e->r, items, timefmt_now_us());
 	node_free(items);
 	walk_start_results(w);
+}
+
+/*
+ * Who the tasks of e run as.  As root: the owner, or the user: of a
+ * registered pipeline.  Otherwise the daemon's own user, which user: may
+ * name but not change.
+ */
+static struct runas *
+walk_identity(const struct execution *e, char **err)
+{
+	struct runas	*ra;
+
+	if (e->def->user == NULL)
+		return runas_lookup(geteuid() == 0 ? e->uid : geteuid(), err);
+	if ((ra = runas_lookup_name(e->def->user, err)) == NULL)
+		return NULL;
+	if (geteuid() != 0 && ra->uid != geteuid()) {
+		*err = xprintf("user %s: the daemon is not root (it runs as "
+		    "uid %u) and cannot switch users", e->def->user,
+		    (unsigned)geteuid());
+		runas_free(ra);
+		return NULL;
+	}
+	return ra;
 }
 
 /* Start walking an execution. */
@@ -538,8 +562,7 @@ walk_start(struct execution *e, const struct walk_host *host,
 	w->ops = ops;
 	w->arg = arg;
 	e->walk = w;
-	if ((w->ra = runas_lookup(geteuid() == 0 ? e->uid : geteuid(),
-	    err)) == NULL) {
+	if ((w->ra = walk_identity(e, err)) == NULL) {
 		msg = xprintf("cannot run tasks: %s", *err);
 		result_set(&e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
 		free(msg);

@@ -8,7 +8,7 @@ set -eu
 build_pkgs="build-essential autoconf automake libtool pkg-config
 libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev libinih-dev
 libsystemd-dev check"
-test_pkgs="clang graphviz systemd"
+test_pkgs="clang libclang-rt-14-dev llvm clang-tidy graphviz systemd"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
