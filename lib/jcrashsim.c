@@ -215,7 +215,8 @@ jc_init(void)
 	if ((s = getenv("PIPELINED_CRASHSIM_TRACE")) != NULL && *s != '\0') {
 		if ((jc.trace = fopen(s, "ae")) == NULL)
 			jc_bad_env("PIPELINED_CRASHSIM_TRACE", s);
-		setvbuf(jc.trace, NULL, _IOLBF, 0);
+		/* Line by line, so a crash keeps it all; it cannot fail here. */
+		(void)setvbuf(jc.trace, NULL, _IOLBF, 0);
 	}
 	if ((s = getenv("PIPELINED_CRASHSIM_SEGMENT_MAX")) != NULL &&
 	    *s != '\0') {
@@ -666,6 +667,15 @@ jc_lose(struct jc_file *f, FILE *rep)
 	free(img);
 }
 
+/* A rename of the undo; a failure is said: the crash is not the model's. */
+static void
+jc_rename(const char *from, const char *to)
+{
+	if (rename(from, to) == -1)
+		fprintf(stderr, "pipelined-crashsim: undoing: rename %s %s: %s\n",
+		    from, to, strerror(errno));
+}
+
 /* Undo one directory change. */
 static void
 jc_undo(const struct jc_dirop *d)
@@ -675,13 +685,13 @@ jc_undo(const struct jc_dirop *d)
 		unlink(d->to);
 		break;
 	case JC_RENAME:
-		rename(d->to, d->from);
+		jc_rename(d->to, d->from);
 		if (d->saved != NULL)
-			rename(d->saved, d->to);
+			jc_rename(d->saved, d->to);
 		break;
 	case JC_UNLINK:
 		if (d->saved != NULL)
-			rename(d->saved, d->from);
+			jc_rename(d->saved, d->from);
 		break;
 	default:
 		break;
@@ -714,7 +724,7 @@ jc_crash(const char *what)
 			if (jc.dirops[i].saved != NULL)
 				unlink(jc.dirops[i].saved);
 		if (rep != NULL)
-			fclose(rep);
+			(void)fclose(rep);	/* a short report shows in the test */
 		kill(getpid(), SIGKILL);
 		for (;;)
 			pause();
@@ -736,7 +746,7 @@ jc_crash(const char *what)
 			    " -> " : "", d->to != NULL ? d->to : "");
 	}
 	if (rep != NULL)
-		fclose(rep);
+		(void)fclose(rep);	/* a short report shows in the test */
 	fprintf(stderr, "pipelined-crashsim: simulated power loss at %s\n",
 	    what);
 	_exit(JCRASHSIM_EXIT);
