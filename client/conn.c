@@ -423,10 +423,11 @@ conn_interrupt_exit(int64_t execution)
 		fprintf(stderr, "pipectl: stopped following execution %" PRId64
 		    "; it goes on (pipectl cancel %" PRId64 " stops it)\n",
 		    execution, execution);
-	signal(SIGINT, SIG_DFL);
+	/* Die of the signal, as the shell expects; if that fails, exit. */
+	(void)signal(SIGINT, SIG_DFL);
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGINT);
 	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
-	raise(SIGINT);
+	(void)raise(SIGINT);
 	exit(EXIT_FAILED);
 }

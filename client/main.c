@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -346,6 +347,22 @@ pipectl_help_requested(const struct cmd *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Whether everything printed reached stdout: errors stick to the stream,
+ * so one check here covers every printf before it.  "pipectl graph x >
+ * /dev/full" must not succeed in silence.
+ */
+static int
+pipectl_exit(int rc)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "pipectl: writing the output: %s\n",
+		    strerror(errno));
+		return rc == EXIT_OK ? EXIT_FAILED : rc;
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -374,10 +391,10 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			pipectl_main_usage(stdout);
-			return EXIT_OK;
+			return pipectl_exit(EXIT_OK);
 		case 'V':
 			printf("pipectl %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
+			return pipectl_exit(EXIT_OK);
 		default:
 			pipectl_main_usage(stderr);
 			return EXIT_USAGE;
@@ -395,12 +412,12 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (pipectl_help_requested(c, argc, argv))
-		return EXIT_OK;
+		return pipectl_exit(EXIT_OK);
 	/*
 	 * 0, not 1: glibc then starts afresh, forgetting the "+" above, so
 	 * that a command's options may follow its operands.
 	 */
 	optind = 0;
 	opterr = 0;	/* commands report bad options themselves */
-	return c->fn(&ctl, argc, argv);
+	return pipectl_exit(c->fn(&ctl, argc, argv));
 }

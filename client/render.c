@@ -88,12 +88,14 @@ render_term_width(int fd)
 {
 	struct winsize	 ws;
 	const char	*env;
-	int		 w;
+	long long	 w;
 
 	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
-	if ((env = getenv("COLUMNS")) != NULL && (w = atoi(env)) > 0)
-		return w;
+	/* strtonum, not atoi: "COLUMNS=99999999999" is then just ignored. */
+	if ((env = getenv("COLUMNS")) != NULL &&
+	    (w = strtonum(env, 1, 10000, NULL)) > 0)
+		return (int)w;
 	return 80;
 }
 

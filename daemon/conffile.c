@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "suggest.h"
+#include "trust.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_SIZE	(1024 * 1024)
@@ -193,6 +194,7 @@ conffile_read(const char *path, bool must_exist, struct options *o,
 	struct conf_read	 cr;
 	struct stat		 st;
 	size_t			 i;
+	char			*why;
 	int			 rc;
 
 	*errs = NULL;
@@ -207,20 +209,19 @@ conffile_read(const char *path, bool must_exist, struct options *o,
 	}
 	if (fstat(fileno(cr.f), &st) == -1 || !S_ISREG(st.st_mode)) {
 		*errs = xprintf("%s: not a regular file\n", path);
-		fclose(cr.f);
+		(void)fclose(cr.f);
 		return -1;
 	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		*errs = xprintf("%s: refused: it must belong to root or the "
-		    "daemon's user and be writable by nobody else\n", path);
-		fclose(cr.f);
+	if ((why = trust_why_not(&st, geteuid())) != NULL) {
+		*errs = xprintf("%s: refused: %s\n", path, why);
+		free(why);
+		(void)fclose(cr.f);
 		return -1;
 	}
 	if (st.st_size > CONF_MAX_SIZE) {
 		*errs = xprintf("%s: larger than %d bytes\n", path,
 		    CONF_MAX_SIZE);
-		fclose(cr.f);
+		(void)fclose(cr.f);
 		return -1;
 	}
 	buf_init(&cr.errors);
@@ -233,7 +234,7 @@ conffile_read(const char *path, bool must_exist, struct options *o,
 		buf_addf(&cr.errors, "%s: read error\n", path);
 		cr.nerrors++;
 	}
-	fclose(cr.f);
+	(void)fclose(cr.f);	/* read only: errors were seen by ferror */
 	for (i = 0; i < cr.nseen; i++)
 		free(cr.seen[i]);
 	free(cr.seen);

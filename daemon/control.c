@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <stddef.h>
 #include <pwd.h>
@@ -30,6 +31,7 @@
 
 #define CONTROL_BACKLOG		128
 #define CONTROL_PAUSE_MS	100	/* accept pause when out of fds */
+#define CONTROL_GROUP		"pipelined"	/* may connect to root's socket */
 
 /* Fill a sockaddr_un; -1 when the path does not fit. */
 static int
@@ -250,6 +252,23 @@ control_adopt(struct daemon *d, int fd)
 	control_accept_on(d, fd, d->opts.socket);
 }
 
+/*
+ * Root's socket belongs to group "pipelined" when there is one: its members
+ * may connect, as to the socket systemd makes.  Without that group (or if
+ * the change fails) it stays root's, and only root can.
+ */
+static void
+control_socket_group(const char *path)
+{
+	struct group	*gr;
+
+	if (geteuid() != 0 || (gr = getgrnam(CONTROL_GROUP)) == NULL)
+		return;
+	/* Not following a link: whatever replaced our file keeps its group. */
+	if (lchown(path, (uid_t)-1, gr->gr_gid) == -1)
+		log_warn("giving %s to group %s", path, CONTROL_GROUP);
+}
+
 /* Create the socket (and its directory) and start accepting. */
 int
 control_listen(struct daemon *d, char **err)
@@ -295,6 +314,7 @@ control_listen(struct daemon *d, char **err)
 		return -1;
 	}
 	umask(old);
+	control_socket_group(path);
 	if (listen(fd, CONTROL_BACKLOG) == -1) {
 		*err = xprintf("listen %s: %s", path, strerror(errno));
 		close(fd);

@@ -698,7 +698,7 @@ daemon_main(int argc, char **argv)
 	log_init("pipelined", lvl, getenv("JOURNAL_STREAM") != NULL);
 	if ((lang = getenv("LANG")) != NULL)
 		d->lang = xstrdup(lang);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);	/* cannot fail for SIGPIPE */
 	if (daemon_mkdirs(d->opts.state_dir, 0700) == -1) {
 		log_warn("state directory %s", d->opts.state_dir);
 		return 1;

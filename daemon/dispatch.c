@@ -209,6 +209,17 @@ dispatch_check_input(struct conn *c, int64_t id, const struct node *input)
 		    "than %d levels", PL_MAX_DEPTH);
 		return -1;
 	}
+	/* Each key is an environment variable of every task (SPEC 5). */
+	if (node_count(input) > PL_MAX_ENV) {
+		conn_send_error(c, id, "bad_request", "input has %zu keys, over "
+		    "the limit of %d", node_count(input), PL_MAX_ENV);
+		return -1;
+	}
+	if ((i = node_longest(input)) > PL_MAX_SCALAR) {
+		conn_send_error(c, id, "bad_request", "input holds a value of "
+		    "%zu bytes, over the limit of %u", i, PL_MAX_SCALAR);
+		return -1;
+	}
 	for (i = 0; i < node_count(input); i++) {
 		if (!load_valid_input_key(node_map_key(input, i)->text)) {
 			conn_send_error(c, id, "bad_request", "input key "
@@ -347,8 +358,14 @@ dispatch_submit_def(struct conn *c, const struct node *req, int64_t id,
 			*drefp = defref_hold((*rep)->dref);
 		return 0;
 	}
+	/* A file name, and the prefix of every error: kept short. */
 	if ((source = proto_get_str(req, "source")) == NULL)
 		source = "<submitted>";
+	else if (strlen(source) > PL_MAX_PATH) {
+		conn_send_error(c, id, "bad_request", "source is longer than %d "
+		    "bytes", PL_MAX_PATH);
+		return -1;
+	}
 	dg = diag_new(source);
 	/* Never trust the client's check: load it (once per distinct doc). */
 	*drefp = defcache_get(history_defs(conn_daemon(c)->hist), doc, 0, dg);
@@ -386,9 +403,10 @@ dispatch_submit(struct conn *c, const struct node *req, int64_t id)
 		conn_send_error(c, id, "bad_request", "pipeline must be a map");
 		return;
 	}
-	if (cwd == NULL || cwd[0] != '/') {
+	if (cwd == NULL || cwd[0] != '/' || strlen(cwd) > PL_MAX_PATH) {
 		conn_send_error(c, id, "bad_request",
-		    "cwd must be an absolute path");
+		    "cwd must be an absolute path of at most %d bytes",
+		    PL_MAX_PATH);
 		return;
 	}
 	if (input != NULL && dispatch_check_input(c, id, input) == -1)
@@ -456,8 +474,7 @@ dispatch_retry(struct conn *c, const struct node *req, int64_t id)
 		    (unsigned long long)orig->id, status_name(orig->r.status));
 		return;
 	}
-	if ((e = retry_new(d->hist, d->rep, orig, peer->uid, peer->gid,
-	    peer->user, &err)) == NULL) {
+	if ((e = retry_new(d->hist, d->rep, orig, peer->user, &err)) == NULL) {
 		conn_send_error(c, id, "invalid", "execution %llu cannot be "
 		    "retried: %s", (unsigned long long)orig->id, err);
 		free(err);

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "node.h"
 #include "pipeline.h"
+#include "trust.h"
 #include "xmalloc.h"
 #include "yamldoc.h"
 
@@ -67,23 +68,6 @@ static char *
 registry_file_name(const char *base)
 {
 	return xstrndup(base, strlen(base) - strlen(REGISTRY_SUFFIX));
-}
-
-/*
- * Whether a file or directory may be trusted: owned by root or by us, and
- * writable by nobody else.  NULL when it may, else why not (to free).
- */
-static char *
-registry_distrust(const struct stat *sb, uid_t self)
-{
-	if (sb->st_uid != 0 && sb->st_uid != self)
-		return xprintf("owned by uid %u, not by root or the daemon's "
-		    "user (uid %u)", (unsigned)sb->st_uid, (unsigned)self);
-	if (sb->st_mode & (S_IWGRP | S_IWOTH))
-		return xprintf("writable by %s (mode %04o)",
-		    (sb->st_mode & S_IWOTH) ? "others" : "its group",
-		    (unsigned)(sb->st_mode & 07777));
-	return NULL;
 }
 
 /* Read an open file whole, within the loader's limit. */
@@ -228,7 +212,7 @@ registry_load_file(struct registry_entry *re, int dfd, const char *base, const c
 		close(fd);
 		return;
 	}
-	if ((why = registry_distrust(&sb, self)) != NULL) {
+	if ((why = trust_why_not(&sb, self)) != NULL) {
 		registry_add_error(re, "%s: refused: %s", re->file, why);
 		free(why);
 		close(fd);
@@ -378,7 +362,7 @@ registry_load(const char *dir, struct defcache *cache, uid_t self)
 		close(dfd);
 		return reg;
 	}
-	dir_distrust = registry_distrust(&sb, self);
+	dir_distrust = trust_why_not(&sb, self);
 	names = registry_list(dp, &n);
 	if (n > REGISTRY_MAX_FILES) {
 		reg->skipped = n - REGISTRY_MAX_FILES;

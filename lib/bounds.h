@@ -16,6 +16,13 @@
 #define PL_MAX_SCALAR		(1024u * 1024)	/* bytes in one scalar */
 #define PL_MAX_TASKS		100000		/* tasks in one pipeline */
 #define PL_MAX_ITEMS		100000		/* items of one iterator */
+/*
+ * Task executions and task results of one execution, every pipeline result
+ * counted: room for the largest pipeline (a task execution and a task
+ * result per task) and for the largest iterator, but not for their
+ * product, which a request of a few kilobytes could otherwise ask for.
+ */
+#define PL_MAX_RESULTS		(2u * PL_MAX_TASKS)
 #define PL_MAX_NAME		64		/* pipeline, task, queue names */
 #define PL_MAX_COMMAND		(64u * 1024)	/* a run line or all of argv */
 #define PL_MAX_ARGV		4096		/* argv elements */

@@ -184,7 +184,7 @@ cgroup_find_mount(char **mnt, char **mroot)
 		found = 1;
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);		/* read only: nothing to lose */
 	return found ? 0 : -1;
 }
 
@@ -207,7 +207,7 @@ cgroup_own_path(void)
 		path = xstrdup(line + 3);
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);		/* read only: nothing to lose */
 	return path;
 }
 

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* An empty list of errors for the named file. */
@@ -66,6 +67,11 @@ diag_add(struct diag *d, uint32_t line, uint32_t col, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	/*
+	 * Errors quote the file, cut to a length ("%.80s") that may fall
+	 * inside a character; they travel in replies, which must be text.
+	 */
+	utf8_mend(b.data, b.len);
 	e = &d->v[d->n];
 	e->line = line;
 	e->col = col;

@@ -82,16 +82,15 @@
  */
 #ifdef SYS_setgroups32
 #define ISOLATE_SYS_SETGROUPS	SYS_setgroups32
+#define ISOLATE_SYS_GETGROUPS	SYS_getgroups32
 #define ISOLATE_SYS_SETGID	SYS_setgid32
 #define ISOLATE_SYS_SETUID	SYS_setuid32
 #else
 #define ISOLATE_SYS_SETGROUPS	SYS_setgroups
+#define ISOLATE_SYS_GETGROUPS	SYS_getgroups
 #define ISOLATE_SYS_SETGID	SYS_setgid
 #define ISOLATE_SYS_SETUID	SYS_setuid
 #endif
-
-/* Groups compared one by one up to this many; beyond, only the count. */
-#define ISOLATE_CHECK_GROUPS	64
 
 static char	*isolate_stack;		/* lowest usable byte; a guard below */
 static bool	 isolate_stack_busy;	/* a clone is using it */
@@ -236,28 +235,46 @@ isolate_rlimits(const struct isolate *is)
 	return 0;
 }
 
-/* Whether the supplementary groups are exactly the ones asked for. */
+/* Whether gid is in the sorted list v of n. */
+ISOLATE_CHILD static bool
+isolate_has_gid(const gid_t *v, size_t n, gid_t gid)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] == gid)
+			return true;
+		if (v[mid] < gid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * Whether the supplementary groups are exactly the ones asked for: as
+ * many, each of them asked for.  Every one is checked, however many.
+ */
 ISOLATE_CHILD static bool
 isolate_groups_ok(const struct isolate *is)
 {
-	gid_t	have[ISOLATE_CHECK_GROUPS];
-	size_t	i, j;
-	int	n;
+	size_t	i;
+	long	n;
 
-	if ((n = getgroups(0, NULL)) < 0 || (size_t)n != is->ngroups)
+	if ((n = syscall(ISOLATE_SYS_GETGROUPS, 0, NULL)) < 0 ||
+	    (size_t)n != is->ngroups)
 		return false;
-	if (is->ngroups > ISOLATE_CHECK_GROUPS)
+	if (n == 0)
 		return true;
-	if (getgroups(n, have) != n)
+	if (is->groups_sorted == NULL || is->groups_seen == NULL ||
+	    syscall(ISOLATE_SYS_GETGROUPS, n, is->groups_seen) != n)
 		return false;
-	/* The kernel sorts the list, so compare as sets. */
-	for (i = 0; i < (size_t)n; i++) {
-		for (j = 0; j < is->ngroups; j++)
-			if (have[i] == is->groups[j])
-				break;
-		if (j == is->ngroups)
+	for (i = 0; i < (size_t)n; i++)
+		if (!isolate_has_gid(is->groups_sorted, is->ngroups,
+		    is->groups_seen[i]))
 			return false;
-	}
 	return true;
 }
 

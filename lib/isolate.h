@@ -55,6 +55,12 @@ struct isolate {
 	gid_t			 gid;
 	const gid_t		*groups;
 	size_t			 ngroups;
+	/*
+	 * For the check after the drop: groups sorted, and room for what
+	 * getgroups() says, ngroups each (the only memory the child writes).
+	 */
+	const gid_t		*groups_sorted;
+	gid_t			*groups_seen;
 
 	struct isolate_rlimit	 limits[ISOLATE_MAX_RLIMITS];
 	size_t			 nlimits;

@@ -252,8 +252,12 @@ journal_append(struct journal *j, uint8_t type, uint64_t exec,
 	if (j->pending_bytes > JOURNAL_PENDING_MAX)
 		fatalx("journal: %zu bytes could not be written for too long; "
 		    "stopping", j->pending_bytes);
-	j->pending = xreallocarray(j->pending, j->npending + 1,
-	    sizeof *j->pending);
+	/* Doubling: a turn may append a record per task result. */
+	if (j->npending == j->cappending) {
+		j->cappending = j->cappending == 0 ? 64 : 2 * j->cappending;
+		j->pending = xreallocarray(j->pending, j->cappending,
+		    sizeof *j->pending);
+	}
 	r = &j->pending[j->npending++];
 	r->type = type;
 	r->exec = exec;
@@ -355,7 +359,7 @@ journal_drop_pending(struct journal *j)
 		buf_release(&j->pending[i].payload);
 	free(j->pending);
 	j->pending = NULL;
-	j->npending = 0;
+	j->npending = j->cappending = 0;
 	j->pending_bytes = 0;
 }
 

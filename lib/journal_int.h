@@ -42,6 +42,7 @@ struct journal {
 	uint64_t		 last_seq;
 	struct journal_rec	*pending;
 	size_t			 npending;
+	size_t			 cappending;
 	size_t			 pending_bytes;
 	struct journal_waiter	*waiters;
 	size_t			 nwaiters;

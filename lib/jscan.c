@@ -305,8 +305,8 @@ jscan_segment(struct jscan_state *st, const char *dir, const char *name,
 			return 0;
 		}
 		/* Its records still verify on their own. */
-		jscan_damage(s, name, 0, JSEG_HEADER, false,
-		    "bad segment header");
+		jscan_damage(s, name, 0, b.len < JSEG_HEADER ? b.len :
+		    JSEG_HEADER, false, "bad segment header");
 	} else {
 		if (!s->have_id) {
 			memcpy(s->journal_id, h.journal_id, 16);

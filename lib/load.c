@@ -217,6 +217,22 @@ load_graph(struct load *l)
 		diag_add(l->d, 0, 0, "the task graph has a cycle");
 }
 
+/*
+ * What the pipeline makes at once (iterator commands count for nothing
+ * here; the walker checks their items) must fit PL_MAX_RESULTS.
+ */
+static void
+load_size_check(struct load *l, const struct node *doc)
+{
+	uint64_t	n, per = pipeline_result_size(l->p);
+
+	n = l->p->iterate != NULL ? l->p->iterate->nkids : 1;
+	if (n * per > PL_MAX_RESULTS)
+		load_err(l, doc, "the pipeline makes %llu task executions and "
+		    "task results, over the limit of %u",
+		    (unsigned long long)(n * per), PL_MAX_RESULTS);
+}
+
 /* Check a parsed document and build the pipeline it describes. */
 struct pipeline *
 load_document(const struct node *doc, unsigned flags, struct diag *d)
@@ -232,6 +248,19 @@ load_document(const struct node *doc, unsigned flags, struct diag *d)
 	if (doc == NULL || doc->type != NODE_MAP) {
 		load_err(&l, doc, "a pipeline must be a mapping with name and "
 		    "tasks");
+		goto out;
+	}
+	/*
+	 * The bounds a file gets from the parser, for a document that came
+	 * another way (a submission's msgpack).
+	 */
+	if (node_depth(doc) > PL_MAX_DEPTH) {
+		load_err(&l, doc, "nesting deeper than %d levels", PL_MAX_DEPTH);
+		goto out;
+	}
+	if ((i = node_longest(doc)) > PL_MAX_SCALAR) {
+		load_err(&l, doc, "a value is %zu bytes long, over the limit of "
+		    "%u", i, PL_MAX_SCALAR);
 		goto out;
 	}
 	/* Top-level keys first: task placeholders depend on the iterator. */
@@ -257,6 +286,7 @@ load_document(const struct node *doc, unsigned flags, struct diag *d)
 		goto out;
 	}
 	load_tasks(&l, tasks);
+	load_size_check(&l, doc);
 	if (ordering != NULL)
 		load_ordering(&l, ordering);
 	l.p->chained = ordering == NULL && !l.any_parents;

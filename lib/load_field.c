@@ -29,6 +29,10 @@ load_err(struct load *l, const struct node *n, const char *fmt, ...)
 	/* The parser already reported this value; one error is enough. */
 	if (n != NULL && n->invalid)
 		return;
+	if (load_diag_full(l)) {
+		diag_add(l->d, 0, 0, "%s", "");	/* counted, not kept */
+		return;
+	}
 	buf_init(&b);
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
@@ -38,14 +42,25 @@ load_err(struct load *l, const struct node *n, const char *fmt, ...)
 	buf_release(&b);
 }
 
+/*
+ * Whether the next error would only be counted (DIAG_MAX_KEPT are kept):
+ * then nothing is worth computing for its message.
+ */
+bool
+load_diag_full(const struct load *l)
+{
+	return diag_count(l->d) >= DIAG_MAX_KEPT;
+}
+
 /* Report an unknown key, suggesting the known one it was probably meant as. */
 void
 load_unknown_key(struct load *l, const struct node *key, const char *ctx,
     const char *const *known, size_t nknown)
 {
-	const char	*near;
+	const char	*near = NULL;
 
-	near = suggest(key->text, known, nknown);
+	if (!load_diag_full(l))
+		near = suggest(key->text, known, nknown);
 	if (near != NULL)
 		load_err(l, key, "%sunknown key '%s' (did you mean '%s'?)", ctx,
 		    key->text, near);

@@ -34,6 +34,7 @@ struct load {
 
 void	 load_err(struct load *, const struct node *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+bool	 load_diag_full(const struct load *);
 void	 load_unknown_key(struct load *, const struct node *key,
 	    const char *ctx, const char *const *known, size_t nknown);
 int	 load_str(struct load *, const struct node *, const char *ctx,

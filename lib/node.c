@@ -319,6 +319,20 @@ node_depth(const struct node *n)
 	return max + 1;
 }
 
+/* The length of the longest string or bytes in n, keys included. */
+size_t
+node_longest(const struct node *n)
+{
+	size_t	i, len, max = 0;
+
+	if (node_is_scalar(n))
+		return n->type == NODE_STR || n->type == NODE_BIN ? n->len : 0;
+	for (i = 0; i < n->nkids; i++)
+		if ((len = node_longest(n->kids[i])) > max)
+			max = len;
+	return max;
+}
+
 /* A 64-bit hash of a value (FNV-1a over types, values and keys). */
 uint64_t
 node_hash(const struct node *n)

@@ -63,6 +63,7 @@ void		 node_map_put(struct node *map, struct node *key, struct node *v);
 void		 node_map_set_str(struct node *map, const char *key, struct node *);
 size_t		 node_count(const struct node *);
 size_t		 node_depth(const struct node *);
+size_t		 node_longest(const struct node *);
 struct node	*node_map_get(const struct node *map, const char *key);
 struct node	*node_map_key(const struct node *map, size_t i);
 struct node	*node_map_value(const struct node *map, size_t i);

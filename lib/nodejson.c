@@ -25,8 +25,11 @@ nodejson_string(const char *s, size_t len)
 		return j;
 	/* Not UTF-8: callers validate input, so this is a lossy last resort. */
 	copy = xmalloc(len + 1);
-	for (i = 0; i < len; i++)
-		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	for (i = 0; i < len; i++) {
+		copy[i] = s[i];
+		if ((unsigned char)s[i] >= 0x80)
+			copy[i] = '?';
+	}
 	j = json_stringn(copy, len);
 	free(copy);
 	if (j == NULL)

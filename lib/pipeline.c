@@ -101,6 +101,29 @@ pipeline_edges(const struct pipeline *p)
 	return p->graph != NULL ? graph_edges(p->graph) : 0;
 }
 
+/*
+ * The task executions and task results one pipeline result holds once
+ * made: a task execution per task, and its static items (one task result
+ * without iterator; those of an iterator command come later).
+ */
+uint64_t
+pipeline_result_size(const struct pipeline *p)
+{
+	const struct task_def	*t;
+	uint64_t		 n = 0;
+	uint32_t		 i;
+
+	for (i = 0; i < p->ntasks; i++) {
+		t = &p->tasks[i];
+		n++;
+		if (t->iterate != NULL)
+			n += t->iterate->nkids;
+		else if (t->iterate_command == NULL)
+			n++;
+	}
+	return n;
+}
+
 /* Pipeline and queue names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}. */
 bool
 pipeline_valid_name(const char *s)

@@ -85,6 +85,7 @@ void		 pipeline_free(struct pipeline *);
 struct task_def	*pipeline_task(const struct pipeline *, const char *name);
 bool		 pipeline_task_has_iterator(const struct task_def *);
 size_t		 pipeline_edges(const struct pipeline *);
+uint64_t	 pipeline_result_size(const struct pipeline *);
 bool		 pipeline_valid_name(const char *);
 bool		 pipeline_valid_task_name(const char *);
 

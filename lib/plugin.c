@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "plugin.h"
+#include "trust.h"
 #include "runner.h"
 #include "xmalloc.h"
 
@@ -31,10 +32,9 @@ plugin_load(const char *path, char **err)
 		*err = xprintf("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		*err = xprintf("%s: not loaded: a runner must be owned by root "
-		    "or the daemon's user and writable by nobody else", path);
+	if ((why = trust_why_not(&st, geteuid())) != NULL) {
+		*err = xprintf("%s: not loaded: %s", path, why);
+		free(why);
 		return -1;
 	}
 	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {

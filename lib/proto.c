@@ -31,6 +31,7 @@
 #include "log.h"
 #include "node.h"
 #include "proto.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define PROTO_BAD	"frame is not valid msgpack: "
@@ -242,48 +243,20 @@ proto_walk(const uint8_t *p, size_t len, const struct proto_limits *lim)
 }
 
 /*
- * Why bytes are not acceptable text, or NULL: strict UTF-8 (RFC 3629: no
- * overlong forms, no surrogates, nothing above U+10FFFF) without NUL, since
- * strings end up in C strings, argv and the environment.
+ * Why bytes are not acceptable text, or NULL: strict UTF-8 without NUL,
+ * since strings end up in C strings, argv and the environment.
  */
 static const char *
 proto_text_problem(const unsigned char *s, size_t len)
 {
-	size_t		i = 0, n, k;
-	unsigned char	c, lo, hi;
+	size_t	i = 0, n;
 
 	while (i < len) {
-		if ((c = s[i]) == 0)
+		if (s[i] == 0)
 			return "contains NUL";
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;	/* overlong below U+0800 */
-			else if (c == 0xed)
-				hi = 0x9f;	/* surrogates U+D800-DFFF */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;	/* overlong below U+10000 */
-			else if (c == 0xf4)
-				hi = 0x8f;	/* above U+10FFFF */
-		} else
+		if ((n = utf8_char(s + i, len - i)) == 0)
 			return "is not valid UTF-8";
-		if (n >= len - i)
-			return "is not valid UTF-8";
-		for (k = 1; k <= n; k++, lo = 0x80, hi = 0xbf) {
-			if (s[i + k] < lo || s[i + k] > hi)
-				return "is not valid UTF-8";
-		}
-		i += n + 1;
+		i += n;
 	}
 	return NULL;
 }
@@ -308,7 +281,9 @@ proto_quote(const struct node *key)
 	buf_addc(&b, '\'');
 	for (i = 0; i < n; i++) {
 		c = key->text[i];
-		buf_addc(&b, (unsigned char)c < 0x20 || c == 0x7f ? '?' : c);
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			c = '?';
+		buf_addc(&b, c);
 	}
 	buf_adds(&b, n < key->len ? "...'" : "'");
 	return buf_detach(&b);
@@ -730,6 +705,12 @@ proto_reply_error(int64_t id, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	/*
+	 * Messages quote what clients sent, cut to a length ("%.40s") that
+	 * may fall inside a character; a reply the client cannot decode
+	 * would hide the error it carries.
+	 */
+	utf8_mend(b.data, b.len);
 	e = node_new(NODE_MAP);
 	node_map_set_str(e, "code", node_new_str(code, strlen(code)));
 	node_map_set_str(e, "message", node_new_str(b.data, b.len));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "defcache.h"
 #include "log.h"
 #include "node.h"
@@ -132,6 +133,21 @@ execution_free(struct execution *e)
 }
 
 /*
+ * Room for one more in an array of n: it doubles when n is a power of two,
+ * so appending stays linear without a capacity to keep (an iterator may
+ * add 100000 items in one go).
+ */
+static void *
+result_grow(void *v, size_t n, size_t size)
+{
+	if (n == 0)
+		return xreallocarray(v, 1, size);
+	if ((n & (n - 1)) == 0)
+		return xreallocarray(v, 2 * n, size);
+	return v;
+}
+
+/*
  * Add the next pipeline result (object: its iterator item, or NULL) with a
  * task execution per task; a task without iterator or with a non-empty
  * static list gets its task results now and is sealed.
@@ -151,6 +167,7 @@ execution_add_result(struct execution *e, const struct node *object,
 	pr->index = e->nresults;
 	pr->object = node_copy(object);
 	pr->tasks = xcalloc(e->def->ntasks, sizeof *pr->tasks);
+	e->size += e->def->ntasks;
 	for (i = 0; i < e->def->ntasks; i++) {
 		t = &e->def->tasks[i];
 		te = &pr->tasks[i];
@@ -165,8 +182,7 @@ execution_add_result(struct execution *e, const struct node *object,
 			for (k = 0; k < t->iterate->nkids; k++)
 				execution_add_instance(te, t->iterate->kids[k]);
 	}
-	e->results = xreallocarray(e->results, e->nresults + 1,
-	    sizeof *e->results);
+	e->results = result_grow(e->results, e->nresults, sizeof *e->results);
 	e->results[e->nresults++] = pr;
 	/*
 	 * Seal what is complete.  An empty static list stays open: it ends
@@ -238,9 +254,27 @@ execution_add_instance(struct task_execution *te, const struct node *object)
 	tr->index = te->ninst;
 	tr->object = node_copy(object);
 	tr->exit_code = -1;
-	te->inst = xreallocarray(te->inst, te->ninst + 1, sizeof *te->inst);
+	te->inst = result_grow(te->inst, te->ninst, sizeof *te->inst);
 	te->inst[te->ninst++] = tr;
+	te->r.exec->size++;
 	return tr;
+}
+
+/*
+ * Whether nitems more items of an iterator command under parent (pipeline
+ * results of an execution, task results of a task execution) keep its
+ * execution within PL_MAX_RESULTS task executions and task results.
+ */
+bool
+execution_has_room(const struct result *parent, size_t nitems)
+{
+	const struct execution	*e = parent->exec;
+	uint64_t		 each = 1;
+
+	if (parent->level == LEVEL_EXECUTION)
+		each = pipeline_result_size(e->def);
+	return e->size <= PL_MAX_RESULTS &&
+	    (uint64_t)nitems * each <= PL_MAX_RESULTS - e->size;
 }
 
 static void

@@ -102,6 +102,7 @@ struct execution {
 	struct pipeline		*def;
 	struct pipeline_result	**results;
 	uint32_t		 nresults;
+	size_t			 size;		/* task executions and results */
 	result_change_cb	 change_cb;
 	result_items_cb		 items_cb;	/* iterator command items */
 	void			*change_arg;	/* of both callbacks */
@@ -146,6 +147,8 @@ void			 execution_add_static(struct execution *,
 			    int64_t now_us);
 void			 execution_add_items(struct result *parent,
 			    const struct node *items, int64_t now_us);
+bool			 execution_has_room(const struct result *parent,
+			    size_t nitems);
 void			 execution_recount(struct execution *);
 
 int	 result_set(struct result *, enum status, const char *msg,

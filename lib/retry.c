@@ -62,7 +62,7 @@ retry_task(struct task_execution *te, const struct task_execution *ote,
 /* Create the retry of orig (see retry.h). */
 struct execution *
 retry_new(struct history *h, struct reporter *rp, struct execution *orig,
-    uid_t uid, gid_t gid, const char *user, char **err)
+    const char *by, char **err)
 {
 	struct execution	*e;
 	struct pipeline		*p;
@@ -91,9 +91,9 @@ retry_new(struct history *h, struct reporter *rp, struct execution *orig,
 	e = execution_new_shared(history_next_id(h), dref);
 	e->input = node_copy(orig->input);
 	e->cwd = xstrdup(orig->cwd);
-	e->uid = uid;
-	e->gid = gid;
-	e->user = xstrdup(user);
+	e->uid = orig->uid;
+	e->gid = orig->gid;
+	e->user = xstrdup(orig->user);
 	e->runner = xstrdup(orig->runner);
 	e->submitted_us = now;
 	e->retry_of = orig->id;
@@ -103,7 +103,7 @@ retry_new(struct history *h, struct reporter *rp, struct execution *orig,
 	orig->retried_by = e->id;
 	reporter_attach(rp, e);
 	msg = xprintf("retry of execution %llu by %s",
-	    (unsigned long long)orig->id, user);
+	    (unsigned long long)orig->id, by);
 	result_note(&e->r, msg);
 	free(msg);
 	if (p->iterate_command == NULL)

@@ -7,19 +7,20 @@
 #ifndef PL_RETRY_H
 #define PL_RETRY_H
 
-#include <sys/types.h>
 
 struct execution;
 struct history;
 struct reporter;
 
 /*
- * Create the retry of orig, owned by uid/gid/user, in h (its creation and
- * carried-over states go to the journal through h and rp).  NULL with
- * *err set when orig's definition no longer loads.
+ * Create the retry of orig in h (its creation and carried-over states go
+ * to the journal through h and rp), asked for by the user named by.  It
+ * belongs to orig's owner and runs as them, whoever asked: an
+ * administrator's retry never runs a user's commands with the
+ * administrator's rights.  NULL with *err set when orig's definition no
+ * longer loads.
  */
 struct execution *retry_new(struct history *h, struct reporter *rp,
-		    struct execution *orig, uid_t uid, gid_t gid,
-		    const char *user, char **err);
+		    struct execution *orig, const char *by, char **err);
 
 #endif

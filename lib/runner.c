@@ -110,6 +110,9 @@ runner_option(const char *runner, const char *key)
 	    NULL;
 }
 
+static void	runner_log(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
 runner_log(int level, const char *fmt, ...)
 {

@@ -327,6 +327,31 @@ spawn_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 	sp->cb(sp, &sp->exit, sp->arg);
 }
 
+static int
+spawn_gid_cmp(const void *a, const void *b)
+{
+	gid_t	x = *(const gid_t *)a, y = *(const gid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * What the child needs to check its groups after the drop: the groups
+ * sorted, then room for what getgroups() gives back; NULL without groups.
+ */
+static gid_t *
+spawn_groups_check(const struct spawn_cmd *cmd)
+{
+	gid_t	*v;
+
+	if (!cmd->set_identity || cmd->ngroups == 0)
+		return NULL;
+	v = xreallocarray(NULL, cmd->ngroups, 2 * sizeof *v);
+	memcpy(v, cmd->groups, cmd->ngroups * sizeof *v);
+	qsort(v, cmd->ngroups, sizeof *v, spawn_gid_cmp);
+	return v;
+}
+
 /* Prepare, clone and start watching one process (see spawn.h). */
 struct spawn *
 spawn_start(struct event_base *base, const struct spawn_cmd *cmd,
@@ -337,6 +362,7 @@ spawn_start(struct event_base *base, const struct spawn_cmd *cmd,
 	sigset_t	 all, old;
 	char		**paths;
 	size_t		 npaths;
+	gid_t		*gcheck;
 	long		 maxfd;
 	int		 pfd[2], null_fd, pidfd = -1, saved;
 	pid_t		 pid;
@@ -398,6 +424,11 @@ spawn_start(struct event_base *base, const struct spawn_cmd *cmd,
 	sp->exit.exit_code = -1;
 	sp->exit.started_us = spawn_now_us();
 
+	if ((gcheck = spawn_groups_check(cmd)) != NULL) {
+		is.groups_sorted = gcheck;
+		is.groups_seen = gcheck + cmd->ngroups;
+	}
+
 	/*
 	 * Block every signal across the clone: until the child has reset the
 	 * dispositions, a handler of ours (libevent's, which writes to a
@@ -409,6 +440,7 @@ spawn_start(struct event_base *base, const struct spawn_cmd *cmd,
 	pid = spawn_clone(&is, sp->cgroup_fd, &pidfd, &sp->placed);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(gcheck);
 	close(pfd[1]);
 	pfd[1] = -1;
 	close(null_fd);

@@ -198,7 +198,7 @@ walk_task_iter_done(struct walk_iter *it)
 	if (it->cancel != NULL)
 		result_set(&te->r, STATUS_CANCELLED, it->cancel,
 		    timefmt_now_us());
-	else if ((items = walk_iter_items(it, &msg)) == NULL) {
+	else if ((items = walk_iter_items(it, &te->r, &msg)) == NULL) {
 		result_set(&te->r, STATUS_RUNTIME_ERROR, msg, timefmt_now_us());
 		free(msg);
 	} else {
@@ -511,7 +511,7 @@ walk_pipeline_iter_done(struct walk_iter *it)
 		walk_settle(w);
 		return;
 	}
-	if ((items = walk_iter_items(it, &msg)) == NULL) {
+	if ((items = walk_iter_items(it, &w->e->r, &msg)) == NULL) {
 		result_set(&w->e->r, STATUS_CONFIG_ERROR, msg, timefmt_now_us());
 		free(msg);
 		walk_iter_free(it);

@@ -79,7 +79,8 @@ void		 walk_iter_stop(struct walk_iter *, const char *why);
  * The items it printed (one per non-empty line), or NULL with *msg set
  * (to free) when it failed.
  */
-struct node	*walk_iter_items(struct walk_iter *, char **msg);
+struct node	*walk_iter_items(struct walk_iter *, const struct result *,
+		    char **msg);
 void		 walk_iter_free(struct walk_iter *);
 
 #endif

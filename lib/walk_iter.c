@@ -123,9 +123,12 @@ walk_iter_last_line(struct buf *b)
 	return start != NULL ? start + 1 : b->data;
 }
 
-/* Turn the output into a list of items, or say why the command failed. */
+/*
+ * Turn the output into a list of items for parent (the execution or the
+ * task execution), or say why the command failed or they cannot be had.
+ */
 struct node *
-walk_iter_items(struct walk_iter *it, char **msg)
+walk_iter_items(struct walk_iter *it, const struct result *parent, char **msg)
 {
 	struct outcome	 o;
 	struct node	*items;
@@ -170,6 +173,13 @@ walk_iter_items(struct walk_iter *it, char **msg)
 			node_append(items, node_new_str(line, len));
 		}
 		line = nl != NULL ? nl + 1 : NULL;
+	}
+	if (!execution_has_room(parent, items->nkids)) {
+		*msg = xprintf("iterate_command printed %zu items: the execution "
+		    "would hold more than %u task executions and task results",
+		    items->nkids, PL_MAX_RESULTS);
+		node_free(items);
+		return NULL;
 	}
 	*msg = NULL;
 	return items;

@@ -10,7 +10,8 @@ libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev libinih-dev
 libsystemd-dev libhiredis-dev check"
 # systemd: systemd-analyze and systemd-socket-activate for the unit tests;
 # the Celery runner's tests start a private Redis and stock Celery workers.
-test_pkgs="clang graphviz systemd redis-server python3-celery python3-redis"
+test_pkgs="clang libclang-rt-14-dev llvm clang-tidy graphviz systemd
+redis-server python3-celery python3-redis"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

@@ -1,8 +1,12 @@
 #!/bin/sh
 # Install what is missing, build, and run every test:
 #  1. the whole suite under ASan+UBSan with warnings as errors;
-#  2. "make distcheck" of an ordinary build (warnings as errors too).
-# Build trees go to build-test/ and build-dist/ under the checkout.
+#  2. the fuzz targets, FUZZ_SECONDS (default 150) each on every CPU:
+#     2 CPUs x 150 s = 5 CPU-minutes per target (docs/reliability.md);
+#  3. a clang build with warnings as errors, and clang-tidy;
+#  4. "make distcheck" of an ordinary build (warnings as errors too).
+# Build trees go to build-test/, build-clang/ and build-dist/ under the
+# checkout.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -26,6 +30,17 @@ rm -rf build-test && mkdir build-test
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	make -j"$jobs" -s check) || fail "sanitizer test suite" build-test
+
+echo "== fuzzing: ${FUZZ_SECONDS:-150}s per target on $jobs CPUs"
+(cd build-test && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-150}" \
+	FUZZ_JOBS="$jobs") || fail "fuzzing" build-test
+
+echo "== clang build (warnings as errors) and clang-tidy"
+rm -rf build-clang && mkdir build-clang
+(cd build-clang && CC=clang ../configure --enable-werror -q &&
+	make -j"$jobs" -s && make -j"$jobs" -s check TESTS=) ||
+	fail "clang build" build-clang
+scripts/tidy.sh build-clang || fail "clang-tidy" build-clang
 
 echo "== distcheck"
 rm -rf build-dist && mkdir build-dist

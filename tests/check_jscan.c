@@ -210,7 +210,8 @@ START_TEST(test_t4_older)
 		lge = js_good_end(&S, OLD, c);
 		g = S.files[NEW].first;
 		if (c < JSEG_HEADER) {
-			w[n] = (struct js_wd){ OLD, 0, JSEG_HEADER, false,
+			/* The header is damaged as far as the file goes. */
+			w[n] = (struct js_wd){ OLD, 0, c, false,
 			    js_prev_seq(&S, want, jf->first) };
 			n++;
 		} else if (c != lge) {

@@ -103,6 +103,20 @@ START_TEST(test_syntax_error)
 }
 END_TEST
 
+/*
+ * An error quoting a name cut inside a character is still text: it is
+ * sent in replies, which clients must be able to decode.
+ */
+START_TEST(test_error_text)
+{
+	/* 79 letters then U+00E9: "%.80s" cuts the character in two. */
+	EXPECT1("name: x\ntasks:\n  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9: {run: x}\n", "3:3",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaa?' is not valid");
+}
+END_TEST
+
 START_TEST(test_unknown_key_top)
 {
 	EXPECT1("name: x\ndescripton: y\ntasks:\n  a: {run: x}\n", "2:1",
@@ -553,6 +567,25 @@ START_TEST(test_limits)
 	diag_free(d);
 	free(s);
 
+	/*
+	 * What a pipeline makes at once: 1000 items of 200 task executions
+	 * and results is the most; one more task is over.
+	 */
+	buf_init(&b);
+	buf_adds(&b, "name: x\niterate: [");
+	for (i = 0; i < 1000; i++)
+		buf_addf(&b, "%s%zu", i ? "," : "", i);
+	buf_adds(&b, "]\ntasks:\n");
+	for (i = 0; i < 100; i++)
+		buf_addf(&b, "  t%zu: {run: x}\n", i);
+	p = must_load(b.data, 0);
+	ck_assert_uint_eq(pipeline_result_size(p), 200);
+	pipeline_free(p);
+	buf_adds(&b, "  u: {run: x, iterate_command: ls}\n");
+	EXPECT1(b.data, "1:1", "the pipeline makes 201000 task executions "
+	    "and task results, over the limit of 200000");
+	buf_release(&b);
+
 	/* argv element count. */
 	buf_init(&b);
 	buf_adds(&b, "name: x\ntasks:\n  a: {argv: [");
@@ -560,6 +593,57 @@ START_TEST(test_limits)
 		buf_addf(&b, "%sa", i ? "," : "");
 	buf_adds(&b, "]}\n");
 	EXPECT1(b.data, "3:13", "argv has 4097 elements, over the limit");
+	buf_release(&b);
+}
+END_TEST
+
+/*
+ * Lists a client can make huge cost O(n log n): the largest pipeline with
+ * one task depending on all the others, and a list that names the same
+ * tasks again and again (each repeat an error, 200 of them kept).
+ */
+START_TEST(test_big_parent_lists)
+{
+	struct pipeline	*p;
+	struct diag	*d;
+	struct buf	 b;
+	size_t		 i;
+	char		*s;
+
+	buf_init(&b);
+	buf_adds(&b, "name: x\ntasks:\n  t0:\n    run: x\n    parents: [");
+	for (i = 1; i < PL_MAX_TASKS; i++)
+		buf_addf(&b, "%st%zu", i > 1 ? "," : "", i);
+	buf_adds(&b, "]\n");
+	for (i = 1; i < PL_MAX_TASKS; i++)
+		buf_addf(&b, "  t%zu: {run: x}\n", i);
+	p = must_load(b.data, 0);
+	ck_assert_uint_eq(p->ntasks, PL_MAX_TASKS);
+	ck_assert_uint_eq(graph_edges(p->graph), PL_MAX_TASKS - 1);
+	pipeline_free(p);
+	buf_release(&b);
+
+	buf_init(&b);
+	buf_adds(&b, "name: x\ntasks:\n  a: {run: x}\n  b: {run: x}\n"
+	    "  c:\n    run: x\n    parents: [");
+	for (i = 0; i < 300000; i++)
+		buf_addf(&b, "%s%s", i > 0 ? "," : "", i % 3 == 0 ? "a" :
+		    i % 3 == 1 ? "b" : "zz");
+	buf_adds(&b, "]\n");
+	d = try_load(b.data, 0, &p);
+	ck_assert_ptr_null(p);
+	/* zz is unknown each time; a and b are listed twice after once. */
+	ck_assert_uint_eq(diag_count(d), 300000 - 2);
+	ck_assert_uint_eq(d->n, DIAG_MAX_KEPT);
+	s = diag_format(d, 0);
+	ck_assert_str_eq(s, "t.yaml:7:19: task 'c': unknown parent 'zz': no "
+	    "task has that name");
+	free(s);
+	s = diag_format(d, 1);
+	ck_assert_str_eq(s, "t.yaml:7:22: task 'c': parent 'a' is listed "
+	    "twice");
+	free(s);
+	diag_free(d);
 	buf_release(&b);
 }
 END_TEST
@@ -613,6 +697,63 @@ START_TEST(test_document)
 }
 END_TEST
 
+/* A hand-built document within the file's bounds, or refused like one. */
+START_TEST(test_document_bounds)
+{
+	struct node	*doc, *tasks, *task, *deep, *items, *seq;
+	struct diag	*d = diag_new("<submitted>");
+	struct pipeline	*p;
+	char		*big;
+	size_t		 i;
+
+	doc = node_new(NODE_MAP);
+	node_map_set_str(doc, "name", node_new_str("doc", 3));
+	tasks = node_new(NODE_MAP);
+	task = node_new(NODE_MAP);
+	node_map_set_str(task, "run", node_new_str("true", 4));
+	items = node_new(NODE_SEQ);
+	node_map_set_str(task, "iterate", items);
+	node_map_set_str(tasks, "a", task);
+	node_map_set_str(doc, "tasks", tasks);
+	/* doc, tasks, a, iterate: 4 levels; 16 more make 20, the most. */
+	deep = node_new_int(1);
+	for (i = 0; i < PL_MAX_DEPTH - 4; i++) {
+		seq = node_new(NODE_SEQ);
+		node_append(seq, deep);
+		deep = seq;
+	}
+	node_append(items, deep);
+	p = load_document(doc, 0, d);
+	ck_assert_ptr_nonnull(p);
+	pipeline_free(p);
+	/* One level more. */
+	deep = node_new(NODE_SEQ);
+	node_append(deep, items->kids[0]);
+	items->kids[0] = deep;
+	ck_assert_ptr_null(load_document(doc, 0, d));
+	ck_assert_uint_eq(d->n, 1);
+	ck_assert_str_eq(d->v[0].msg, "nesting deeper than 20 levels");
+	diag_clear(d);
+	node_free(deep);
+	items->nkids = 0;
+	/* A value of PL_MAX_SCALAR bytes is fine, one more is not. */
+	big = xmalloc(PL_MAX_SCALAR + 1);
+	memset(big, 'v', PL_MAX_SCALAR + 1);
+	node_append(items, node_new_str(big, PL_MAX_SCALAR));
+	p = load_document(doc, 0, d);
+	ck_assert_ptr_nonnull(p);
+	pipeline_free(p);
+	node_append(items, node_new_str(big, PL_MAX_SCALAR + 1));
+	ck_assert_ptr_null(load_document(doc, 0, d));
+	ck_assert_uint_eq(d->n, 1);
+	ck_assert_str_eq(d->v[0].msg,
+	    "a value is 1048577 bytes long, over the limit of 1048576");
+	free(big);
+	node_free(doc);
+	diag_free(d);
+}
+END_TEST
+
 static Suite *
 load_suite(void)
 {
@@ -620,6 +761,7 @@ load_suite(void)
 	TCase	*tc = tcase_create("errors");
 
 	tcase_add_test(tc, test_syntax_error);
+	tcase_add_test(tc, test_error_text);
 	tcase_add_test(tc, test_unknown_key_top);
 	tcase_add_test(tc, test_unknown_key_task);
 	tcase_add_test(tc, test_duplicate_key);
@@ -641,10 +783,12 @@ load_suite(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_document);
+	tcase_add_test(tc, test_document_bounds);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_big_parent_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -953,6 +953,32 @@ START_TEST(test_replies)
 }
 END_TEST
 
+/*
+ * An error message quoting a client's string cut inside a character (or
+ * holding bytes that are not UTF-8) still makes a reply the client can
+ * decode: each stray byte becomes '?'.
+ */
+START_TEST(test_reply_error_text)
+{
+	struct node	*r;
+
+	r = proto_reply_error(1, "unknown_op", "unknown operation '%.4s'",
+	    "ab\xc3\xa9z");
+	ck_assert_str_eq(proto_get_str(proto_get(r, "error"), "message"),
+	    "unknown operation 'ab\xc3\xa9'");
+	roundtrip(r);
+	r = proto_reply_error(1, "unknown_op", "unknown operation '%.3s'",
+	    "ab\xc3\xa9z");
+	ck_assert_str_eq(proto_get_str(proto_get(r, "error"), "message"),
+	    "unknown operation 'ab?'");
+	roundtrip(r);
+	r = proto_reply_error(1, "io", "%s", "\xff\xe2\x82 \xf0\x9f\x98\x80");
+	ck_assert_str_eq(proto_get_str(proto_get(r, "error"), "message"),
+	    "??? \xf0\x9f\x98\x80");
+	roundtrip(r);
+}
+END_TEST
+
 /* xorshift64*: a small seeded generator, so a failure can be replayed. */
 static uint64_t
 rnd(uint64_t *s)
@@ -1088,6 +1114,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_not_a_map);
 	tcase_add_test(tc, test_get);
 	tcase_add_test(tc, test_replies);
+	tcase_add_test(tc, test_reply_error_text);
 	tcase_add_test(tc, test_mutations);
 	suite_add_tcase(s, tc);
 	return s;

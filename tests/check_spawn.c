@@ -532,6 +532,48 @@ START_TEST(test_identity)
 }
 END_TEST
 
+/*
+ * Many supplementary groups, given in no order: the child checks each of
+ * them after the drop, in a forked child (another uid) and in one that
+ * shares our memory (root's uid), and runs with exactly those.
+ */
+START_TEST(test_identity_many_groups)
+{
+	char		*argv[] = { "grep", "^Groups:", "/proc/self/status",
+			    NULL };
+	gid_t		 groups[150];
+	struct spawn_cmd c;
+	struct run	 r;
+	struct buf	 want;
+	size_t		 i, k;
+	uid_t		 uids[] = { 65534, 0 };
+
+	if (geteuid() != 0)
+		return;
+	for (i = 0; i < 150; i++)
+		groups[i] = (gid_t)(70149 - i);
+	buf_init(&want);
+	buf_addf(&want, "Groups:\t");
+	for (i = 0; i < 150; i++)
+		buf_addf(&want, "%u ", (unsigned)(70000 + i));
+	buf_addf(&want, "\n");
+	for (k = 0; k < 2; k++) {
+		cmd_init(&c, argv);
+		c.set_identity = true;
+		c.uid = uids[k];
+		c.gid = 65534;
+		c.groups = groups;
+		c.ngroups = 150;
+		run_argv(&r, &c);
+		ck_assert_int_eq(r.ex.exec_errno, 0);
+		ck_assert_int_eq(r.ex.exit_code, 0);
+		ck_assert_str_eq(r.out.data, want.data);
+		run_end(&r);
+	}
+	buf_release(&want);
+}
+END_TEST
+
 /* Start "grandchild & echo $!; wait", read the grandchild's pid. */
 static pid_t
 start_tree(struct run *r, const char *script, int cgfd)
@@ -841,6 +883,7 @@ spawn_suite(void)
 	tcase_add_test(tc, test_exec_files);
 	tcase_add_test(tc, test_separate_stderr);
 	tcase_add_test(tc, test_identity);
+	tcase_add_test(tc, test_identity_many_groups);
 	tcase_add_test(tc, test_tree_pgrp);
 	tcase_add_test(tc, test_tree_cgroup);
 	tcase_add_test(tc, test_cgroup_placement);

@@ -157,6 +157,52 @@ START_TEST(test_pipeline_iterator_ends)
 }
 END_TEST
 
+/*
+ * Items that would take the execution over PL_MAX_RESULTS task executions
+ * and task results are refused: all of a pipeline iterator's (40000 items
+ * of 6 each), and all of a task iterator's beside a static list of 100000.
+ */
+START_TEST(test_iterator_results_limit)
+{
+	struct fake	*f;
+	struct buf	 b;
+	size_t		 i;
+
+	f = fake_begin("name: t\niterate_command: seq 40000\ntasks:\n"
+	    "  a: {run: 'true'}\n  b: {run: 'true'}\n  c: {run: 'true'}\n",
+	    NULL, false);
+	ck_assert(execution_has_room(&f->e->r, 33333));
+	ck_assert(!execution_has_room(&f->e->r, 33334));
+	ck_assert(fake_loop_until(f, fake_is_finished, ITER_TIMEOUT_MS));
+	expect_state(f, &f->e->r, "CONFIG_ERROR iterate_command printed 40000 "
+	    "items: the execution would hold more than 200000 task executions "
+	    "and task results");
+	ck_assert_uint_eq(f->e->nresults, 0);
+	ck_assert_uint_eq(f->e->size, 0);
+	fake_free(f);
+
+	buf_init(&b);
+	buf_adds(&b, "name: t\ntasks:\n"
+	    "  a: {run: 'true', iterate_command: seq 99999}\n"
+	    "  s: {run: 'true', parents: [a], iterate: [");
+	for (i = 0; i < 100000; i++)
+		buf_addf(&b, "%s%zu", i ? "," : "", i);
+	buf_adds(&b, "]}\n");
+	f = fake_begin(b.data, NULL, false);
+	buf_release(&b);
+	ck_assert_uint_eq(f->e->size, 100002);
+	ck_assert(execution_has_room(&fake_te(f, 0, "a")->r, 99998));
+	ck_assert(!execution_has_room(&fake_te(f, 0, "a")->r, 99999));
+	ck_assert(fake_loop_until(f, fake_is_finished, ITER_TIMEOUT_MS));
+	expect_state(f, &fake_te(f, 0, "a")->r, "RUNTIME_ERROR iterate_command "
+	    "printed 99999 items: the execution would hold more than 200000 "
+	    "task executions and task results");
+	ck_assert_uint_eq(fake_te(f, 0, "a")->ninst, 0);
+	ck_assert_uint_eq(f->e->size, 100002);
+	fake_free(f);
+}
+END_TEST
+
 /* Cancel while the pipeline iterator runs. */
 START_TEST(test_cancel_pipeline_iterator)
 {
@@ -664,6 +710,7 @@ walk_iter_suite(void)
 	tcase_add_loop_test(tc, test_task_iterator_fails, 0, 2);
 	tcase_add_test(tc, test_pipeline_iterator_items);
 	tcase_add_loop_test(tc, test_pipeline_iterator_ends, 0, 2);
+	tcase_add_test(tc, test_iterator_results_limit);
 	tcase_add_test(tc, test_cancel_pipeline_iterator);
 	tcase_add_loop_test(tc, test_cancel_task_iterator, 0, 2);
 	suite_add_tcase(s, tc);

@@ -61,7 +61,7 @@ chmod 666 ww.conf
 expect_exit 2 "a world-writable configuration file is refused" \
 	"$PIPELINED" --foreground --config "$TMP/ww.conf" --socket "$SOCK" \
 	--state-dir "$STATE"
-check "  and says why" grep -q "writable by nobody else" "$TMP/err"
+check "  and says why" grep -q "ww.conf: refused: writable by others (mode 0666)" "$TMP/err"
 expect_exit 2 "a missing --config file is an error" \
 	"$PIPELINED" --foreground --config "$TMP/nonexistent.conf" \
 	--socket "$SOCK" --state-dir "$STATE"

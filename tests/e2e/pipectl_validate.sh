@@ -50,6 +50,15 @@ if command -v dot >/dev/null 2>&1; then
 fi
 expect_exit 2 "graph broken file" "$PIPECTL" graph "$DATA/broken.yaml"
 
+# Output that cannot be written is a failure, not a silent success.
+if [ -w /dev/full ]; then
+	expect_exit 1 "graph to a full disk" sh -c \
+	    "'$PIPECTL' graph '$EXAMPLES/hello.yaml' > /dev/full"
+	check "full disk: said so" grep -q 'writing the output' "$TMP/err"
+	expect_exit 1 "--help to a full disk" sh -c \
+	    "'$PIPECTL' --help > /dev/full"
+fi
+
 # Conventions.
 expect_exit 0 "--help" "$PIPECTL" --help
 check "--help lists commands" grep -q '^  validate' "$TMP/out"
