@@ -25,7 +25,8 @@
  * daemon's user) and writable by nobody else.  docs/runners.md explains
  * the ABI.
  */
-#define _POSIX_C_SOURCE 200809L
+/* Standalone (no config.h): ask for POSIX 2008 (strdup, ...) ourselves. */
+#define _POSIX_C_SOURCE 200809L /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 #include <event2/event.h>
 #include <stdio.h>

@@ -193,7 +193,10 @@ cx_base64_encode(const void *src, size_t len)
 			v |= (uint32_t)p[i + 1] << 8;
 		*o++ = cx_b64[v >> 18];
 		*o++ = cx_b64[(v >> 12) & 63];
-		*o++ = i + 1 < len ? cx_b64[(v >> 6) & 63] : '=';
+		if (i + 1 < len)
+			*o++ = cx_b64[(v >> 6) & 63];
+		else
+			*o++ = '=';
 		*o++ = '=';
 	}
 	*o = '\0';
