@@ -44,6 +44,25 @@ status_line(const struct node *r, const char *key, const char *label)
 	}
 }
 
+/* Where each plugin runner was loaded from, and where plugins come from. */
+static void
+status_plugins(const struct node *r)
+{
+	const struct node	*v = proto_get(r, "plugins");
+	const struct node	*one;
+	size_t			 i;
+
+	if (v != NULL && v->type == NODE_SEQ)
+		for (i = 0; i < v->nkids; i++) {
+			one = node_item(v, i);
+			printf("%-12s %s: %s\n", "", proto_get_str(one, "name") ?
+			    proto_get_str(one, "name") : "?",
+			    proto_get_str(one, "path") ? proto_get_str(one,
+			    "path") : "?");
+		}
+	status_line(r, "runner_dir", "runner dir");
+}
+
 /* The journal: where, how big, how synced, and damage found at start. */
 static void
 status_journal(const struct node *j)
@@ -133,6 +152,7 @@ cmd_status(struct pipectl *ctl, int argc, char **argv)
 		status_line(reply, "state_dir", "state");
 		status_line(reply, "runner", "runner");
 		status_line(reply, "runners", "runners");
+		status_plugins(reply);
 		status_line(reply, "max_parallel", "max parallel");
 		status_line(reply, "running", "running");
 		status_line(reply, "queued", "queued");

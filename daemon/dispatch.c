@@ -704,12 +704,13 @@ static void
 dispatch_status(struct conn *c, const struct node *req, int64_t id)
 {
 	struct daemon	*d = conn_daemon(c);
-	struct node	*r, *names;
+	struct node	*r, *names, *plugins, *one;
 	unsigned	 running = 0, queued = 0, rn, qn;
 	size_t		 i, unfinished = 0;
 	struct runner	*run;
 
 	names = node_new(NODE_SEQ);
+	plugins = node_new(NODE_SEQ);
 	for (i = 0; i < runner_count(); i++) {
 		run = runner_at(i);
 		run->ops->stats(run->state, &rn, &qn);
@@ -717,6 +718,14 @@ dispatch_status(struct conn *c, const struct node *req, int64_t id)
 		queued += qn;
 		node_append(names, node_new_str(run->ops->name,
 		    strlen(run->ops->name)));
+		if (run->path == NULL)
+			continue;
+		one = node_new(NODE_MAP);
+		node_map_set_str(one, "name", node_new_str(run->ops->name,
+		    strlen(run->ops->name)));
+		node_map_set_str(one, "path", node_new_str(run->path,
+		    strlen(run->path)));
+		node_append(plugins, one);
 	}
 	for (i = 0; i < history_count(d->hist); i++)
 		if (!result_is_final(&history_at(d->hist, i)->r))
@@ -742,6 +751,9 @@ dispatch_status(struct conn *c, const struct node *req, int64_t id)
 	node_map_set_str(r, "unfinished", node_new_int((int64_t)unfinished));
 	node_map_set_str(r, "connections", node_new_int(d->nconns));
 	node_map_set_str(r, "runners", names);
+	node_map_set_str(r, "runner_dir", node_new_str(d->opts.runner_dir,
+	    strlen(d->opts.runner_dir)));
+	node_map_set_str(r, "plugins", plugins);
 	dispatch_journal_status(d, r);
 	dispatch_reply(c, r);
 }

@@ -224,13 +224,14 @@ load_graph(struct load *l)
 static void
 load_size_check(struct load *l, const struct node *doc)
 {
-	uint64_t	n, per = pipeline_result_size(l->p);
+	uint64_t	n, total, per = pipeline_result_size(l->p);
 
 	n = l->p->iterate != NULL ? l->p->iterate->nkids : 1;
-	if (n * per > PL_MAX_RESULTS)
+	total = n * per;
+	if (total > PL_MAX_RESULTS)
 		load_err(l, doc, "the pipeline makes %llu task executions and "
 		    "task results, over the limit of %u",
-		    (unsigned long long)(n * per), PL_MAX_RESULTS);
+		    (unsigned long long)total, PL_MAX_RESULTS);
 }
 
 /* Check a parsed document and build the pipeline it describes. */

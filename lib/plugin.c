@@ -62,31 +62,36 @@ plugin_load(const char *path, char **err)
 		return -1;
 	}
 	/* Stays loaded for the life of the daemon: its code is in use. */
+	runner_set_path(ops->name, path);
 	log_info("loaded runner %s from %s", ops->name, path);
 	return 0;
 }
 
-/* Load every NAME.so of a directory. */
+/* Only NAME.so, never a hidden file. */
+static int
+plugin_wanted(const struct dirent *de)
+{
+	size_t	len = strlen(de->d_name);
+
+	return len >= 4 && strcmp(de->d_name + len - 3, ".so") == 0 &&
+	    de->d_name[0] != '.';
+}
+
+/* Load every NAME.so of a directory, in name order. */
 int
 plugin_load_dir(const char *dir)
 {
-	struct dirent	*de;
-	DIR		*d;
-	size_t		 len;
-	char		*path, *err = NULL;
-	int		 n = 0;
+	struct dirent	**names;
+	char		 *path, *err = NULL;
+	int		  i, count, n = 0;
 
-	if ((d = opendir(dir)) == NULL) {
+	if ((count = scandir(dir, &names, plugin_wanted, alphasort)) == -1) {
 		if (errno != ENOENT)
 			log_warn("runner directory %s", dir);
 		return 0;
 	}
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0 ||
-		    de->d_name[0] == '.')
-			continue;
-		path = xprintf("%s/%s", dir, de->d_name);
+	for (i = 0; i < count; i++) {
+		path = xprintf("%s/%s", dir, names[i]->d_name);
 		if (plugin_load(path, &err) == 0)
 			n++;
 		else {
@@ -95,7 +100,8 @@ plugin_load_dir(const char *dir)
 			err = NULL;
 		}
 		free(path);
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
 	return n;
 }

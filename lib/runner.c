@@ -12,6 +12,7 @@
 #include "graph.h"
 #include "log.h"
 #include "outlog.h"
+#include "pipeline.h"
 #include "result.h"
 #include "spawn.h"
 #include "runner.h"
@@ -74,6 +75,25 @@ runner_output(struct task_result *tr, const void *p, size_t len)
 	}
 	close(fd);
 	return 0;
+}
+
+/* A progress note on a running task result. */
+static void
+runner_note(struct task_result *tr, const char *msg)
+{
+	result_note(&tr->r, msg);
+}
+
+static const char *
+runner_task_queue(const struct task_result *tr)
+{
+	return tr->r.exec->def->tasks[tr->te->task].queue;
+}
+
+static unsigned
+runner_exec_max_parallel(const struct execution *e)
+{
+	return e->def->max_parallel;
 }
 
 static void
@@ -157,6 +177,9 @@ runner_init(const struct runner_config *cfg)
 	h->address = runner_address;
 	h->task_result = runner_task_result;
 	h->output = runner_output;
+	h->note = runner_note;
+	h->task_queue = runner_task_queue;
+	h->exec_max_parallel = runner_exec_max_parallel;
 	h->graph_new = graph_new;
 	h->graph_add_edge = graph_add_edge;
 	h->graph_prepare = graph_prepare;
@@ -202,8 +225,21 @@ runner_add(const struct pipelined_runner *ops, char **err)
 	runner_v = xreallocarray(runner_v, runner_n + 1, sizeof *runner_v);
 	runner_v[runner_n].ops = ops;
 	runner_v[runner_n].state = state;
+	runner_v[runner_n].path = NULL;
 	runner_n++;
 	return 0;
+}
+
+/* Remember the file a plugin runner came from (for pipectl status). */
+void
+runner_set_path(const char *name, const char *path)
+{
+	struct runner	*run;
+
+	if ((run = runner_find(name)) != NULL) {
+		free(run->path);
+		run->path = xstrdup(path);
+	}
 }
 
 /* Settings were reloaded: a new daemon-wide max_parallel. */
@@ -250,8 +286,10 @@ runner_shutdown(void)
 {
 	size_t	i;
 
-	for (i = 0; i < runner_n; i++)
+	for (i = 0; i < runner_n; i++) {
 		runner_v[i].ops->shutdown(runner_v[i].state);
+		free(runner_v[i].path);
+	}
 	free(runner_v);
 	runner_v = NULL;
 	runner_n = 0;

@@ -30,12 +30,15 @@ struct runner_config {
 struct runner {
 	const struct pipelined_runner	*ops;
 	void				*state;
+	char				*path;	/* a plugin's file; NULL: built in */
 };
 
 /* Set up the host table and the built-in runners. */
 void		 runner_init(const struct runner_config *);
 /* Add a runner (a plugin); -1 with *err set when refused. */
 int		 runner_add(const struct pipelined_runner *, char **err);
+/* Note where the runner called name was loaded from. */
+void		 runner_set_path(const char *name, const char *path);
 /* Settings were reloaded: tell every runner. */
 void		 runner_reconfigure(unsigned max_parallel);
 struct runner	*runner_find(const char *name);

@@ -7,8 +7,11 @@ set -eu
 
 build_pkgs="build-essential autoconf automake libtool pkg-config
 libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev libinih-dev
-libsystemd-dev check"
-test_pkgs="clang libclang-rt-14-dev llvm clang-tidy graphviz systemd"
+libsystemd-dev libhiredis-dev check"
+# systemd: systemd-analyze and systemd-socket-activate for the unit tests;
+# the Celery runner's tests start a private Redis and stock Celery workers.
+test_pkgs="clang libclang-rt-14-dev llvm clang-tidy graphviz systemd
+redis-server python3-celery python3-redis"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

@@ -27,7 +27,12 @@ check() {
 	fi
 }
 
-for prog in daemon/pipelined client/pipectl; do
+# The Celery runner plugin is installed too, when it is built (hiredis).
+progs="daemon/pipelined client/pipectl"
+if [ -f "$top_builddir/runners/.libs/celery.so" ]; then
+	progs="$progs runners/.libs/celery.so"
+fi
+for prog in $progs; do
 	bin=$top_builddir/$prog
 	name=$(basename "$prog")
 	if [ ! -f "$bin" ]; then
@@ -52,6 +57,13 @@ for prog in daemon/pipelined client/pipectl; do
 		    sh -c "readelf --dyn-syms -W '$bin' | grep -Eq '__[a-z]+_chk@'"
 	fi
 done
+
+# A plugin exports its entry point and nothing else (-fvisibility=hidden).
+if [ -f "$top_builddir/runners/.libs/celery.so" ]; then
+	check "celery.so: exports pipelined_runner_v1 only" \
+	    sh -c "test \"\$(readelf --dyn-syms -W '$top_builddir/runners/.libs/celery.so' |
+	    awk '\$5 == \"GLOBAL\" && \$7 != \"UND\" { print \$8 }')\" = pipelined_runner_v1"
+fi
 
 if [ "$fails" -ne 0 ]; then
 	echo "hardening: $fails checks failed"

@@ -26,6 +26,12 @@
 #define PIPELINED_RUNNER_ABI		1
 #define PIPELINED_RUNNER_SYMBOL		"pipelined_runner_v1"
 
+/*
+ * Marks the entry point of a plugin built with -fvisibility=hidden, so
+ * that it exports that one symbol and nothing else.
+ */
+#define PIPELINED_EXPORT	__attribute__((visibility("default")))
+
 struct event_base;
 struct execution;
 struct graph;
@@ -168,6 +174,15 @@ struct pipelined_host {
 	struct result *(*task_result)(struct task_result *);
 	/* Append to a task result's output log. */
 	int	(*output)(struct task_result *, const void *, size_t);
+	/*
+	 * Say what a running task result is doing (its message, shown by
+	 * pipectl show and watch), e.g. which worker runs it.
+	 */
+	void	(*note)(struct task_result *, const char *);
+	/* The task's queue (its "queue" key), or NULL. */
+	const char *(*task_queue)(const struct task_result *);
+	/* The execution's own max_parallel, 0 for none. */
+	unsigned (*exec_max_parallel)(const struct execution *);
 
 	/* The task graph (lib/graph.h). */
 	struct graph *(*graph_new)(uint32_t);

@@ -742,8 +742,9 @@ wait_exec "$B_LIVE" 30 || :
 # Every limit a client controls, exceeded once, as alice: a clear error,
 # nothing created (status counts and journal records unchanged), another
 # client served right after; bob polls `pipectl status` all along.  The
-# section runs twice: the first pass warms the daemon up, and its memory
-# must not grow by 1 MiB over the second.  (Frames refused by the decoder
+# section runs at least twice: the first pass warms the daemon up, and
+# its memory must then settle, a pass growing it by less than 1 MiB
+# (below).  (Frames refused by the decoder
 # are protocol_robustness.sh's subject; here each is sent once more for
 # the memory figure and the counts.)
 # Under ASan, freed memory waits in a quarantine (256 MiB by default) that
@@ -1045,12 +1046,22 @@ limits_pass() {
 	rm -f "$TMP/pause-poller"
 }
 
+# A pass's peak (frames queued while a busy machine slows the daemon)
+# may raise the RSS once, and neither allocator gives all of it back; a
+# leak raises it at every pass.  So the passes go on until one grows the
+# RSS by less than 1 MiB, four at the most.
 limits_pass
 RSS1=$(rss_kib)
-limits_pass
-RSS2=$(rss_kib)
-echo "daemon VmRSS after the warm-up pass: $RSS1 kB; after the second: $RSS2 kB"
-check "the daemon's memory grows by less than 1 MiB over a pass ($RSS1 -> $RSS2 kB)" \
+_pass=2
+while :; do
+	limits_pass
+	RSS2=$(rss_kib)
+	echo "daemon VmRSS before pass $_pass: $RSS1 kB; after it: $RSS2 kB"
+	[ $((RSS2 - RSS1)) -lt 1024 ] || [ $_pass -ge 4 ] && break
+	RSS1=$RSS2
+	_pass=$((_pass + 1))
+done
+check "the daemon's memory grows by less than 1 MiB over a pass ($RSS1 -> $RSS2 kB, pass $_pass)" \
 	test $((RSS2 - RSS1)) -lt 1024
 touch "$TMP/stop-poller"
 wait "$POLLER" || :
