@@ -72,7 +72,7 @@ main(int argc, char **argv)
 	h = history_new();
 	rp = reporter_new();
 	reporter_add_sink(rp, history_record_cb, history_items_cb, h);
-	if ((j = journal_open(argv[optind], JOURNAL_SYNC_OFF, base,
+	if ((j = journal_open(argv[optind], JOURNAL_SYNC_OFF, 0, base,
 	    bench_nothing_cb, NULL, &scan, &err)) == NULL)
 		errx(1, "%s", err);
 	history_set_journal(h, j);

@@ -27,6 +27,10 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
+#ifdef PIPELINED_CRASHSIM
+void	replaycheck_start(struct daemon *);
+#endif
+
 #define STORE_GC_INTERVAL_S	3600	/* retention runs this often */
 #define STORE_DAY_US		(24LL * 3600 * 1000000)
 
@@ -81,7 +85,7 @@ store_open(struct daemon *d, char **err)
 	size_t			 i;
 
 	d->journal = journal_open(d->opts.state_dir, d->opts.journal_sync,
-	    d->base, store_replay_cb, d->hist, &d->scan, err);
+	    JOURNAL_PAD, d->base, store_replay_cb, d->hist, &d->scan, err);
 	if (d->journal == NULL)
 		return errno == EWOULDBLOCK ? JOURNAL_LOCKED : 1;
 	store_report(d, &d->scan);
@@ -92,6 +96,9 @@ store_open(struct daemon *d, char **err)
 		execution_recount(e);
 	}
 	history_set_journal(d->hist, d->journal);
+#ifdef PIPELINED_CRASHSIM
+	replaycheck_start(d);	/* replaycheck.c */
+#endif
 	return 0;
 }
 
@@ -127,8 +134,18 @@ store_resume_one(struct daemon *d, struct execution *e)
 			if (!te->r.sealed && te->r.status == STATUS_RUNNING)
 				result_set(&te->r, STATUS_RUNTIME_ERROR, why,
 				    now);
+			/*
+			 * A power loss may keep a later write and lose an
+			 * earlier one: the end of every child, not its
+			 * parent's.  Nothing would finish that parent.
+			 */
+			if (te->r.sealed)
+				result_seal(&te->r, now);
 		}
+		if (pr->r.sealed)
+			result_seal(&pr->r, now);
 	}
+	result_seal(&e->r, now);
 	if (result_is_final(&e->r))
 		return;
 	if ((run = runner_find(e->runner)) == NULL) {

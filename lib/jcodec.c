@@ -399,6 +399,7 @@ jcodec_apply(struct history *h, const struct jrec *rec, char **err)
 	switch (rec->type) {
 	case JREC_SEGMENT_END:
 	case JREC_CLEAN_SHUTDOWN:
+	case JREC_PAD:
 		return 0;
 	}
 	proto_limits_default(&lim);

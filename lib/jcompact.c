@@ -4,10 +4,12 @@
  * older snapshots it covers are removed.  A crash at any step loses
  * nothing: an unfinished snapshot is ignored, and segments it covers are
  * skipped record by record.  Segments with mid-log damage are not removed
- * but moved to journal/damaged/.
+ * but moved to journal/damaged/.  What such a crash left half made (a
+ * snapshot's or a segment's .tmp) is removed at the next start.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +23,7 @@
 #include "history.h"
 #include "jcodec.h"
 #include "jformat.h"
+#include "jio.h"
 #include "journal_int.h"
 #include "log.h"
 #include "node.h"
@@ -148,13 +151,14 @@ jcompact_write(struct journal *j, struct jcompact *c, uint64_t covered,
 	jseg_header_encode(hdr, &h);
 	tmp = xprintf("%s/snap-%016" PRIx64 ".pjl.tmp", j->dir, covered);
 	path = xprintf("%s/snap-%016" PRIx64 ".pjl", j->dir, covered);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	if ((fd = jio_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1)
 		goto fail;
-	if (write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+	if (jio_write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
 		goto fail;
 	while (done < c->out.len) {
-		if ((n = write(fd, c->out.data + done, c->out.len - done)) <= 0) {
+		if ((n = jio_write(fd, c->out.data + done, c->out.len - done)) <=
+		    0) {
 			if (n == -1 && errno == EINTR)
 				continue;
 			goto fail;
@@ -162,9 +166,9 @@ jcompact_write(struct journal *j, struct jcompact *c, uint64_t covered,
 		done += (size_t)n;
 	}
 	journal_sync_fd(j, fd, tmp);
-	close(fd);
+	jio_close(fd);
 	fd = -1;
-	if (rename(tmp, path) == -1)
+	if (jio_rename(tmp, path) == -1)
 		goto fail;
 	journal_sync_dir(j);
 	rc = 0;
@@ -173,8 +177,8 @@ fail:
 	*err = xprintf("writing %s: %s", tmp, errno ? strerror(errno) :
 	    "short write");
 	if (fd != -1)
-		close(fd);
-	unlink(tmp);
+		jio_close(fd);
+	jio_unlink(tmp);
 out:
 	free(tmp);
 	free(path);
@@ -206,14 +210,14 @@ jcompact_remove_covered(struct journal *j, uint64_t covered)
 			dmg = xprintf("%s/damaged", j->dir);
 			aside = xprintf("%s/%s", dmg, segs[i]);
 			if ((mkdir(dmg, 0700) == -1 && errno != EEXIST) ||
-			    rename(path, aside) == -1)
+			    jio_rename(path, aside) == -1)
 				log_warn("journal: moving %s aside", segs[i]);
 			else
 				log_info("journal: damaged %s moved to %s",
 				    segs[i], aside);
 			free(dmg);
 			free(aside);
-		} else if (unlink(path) == -1)
+		} else if (jio_unlink(path) == -1)
 			log_warn("journal: removing %s", path);
 		free(path);
 	}
@@ -221,13 +225,69 @@ jcompact_remove_covered(struct journal *j, uint64_t covered)
 		if (strtoull(snaps[i] + 5, NULL, 16) >= covered)
 			continue;
 		path = xprintf("%s/%s", j->dir, snaps[i]);
-		if (unlink(path) == -1)
+		if (jio_unlink(path) == -1)
 			log_warn("journal: removing %s", path);
 		free(path);
 	}
 	journal_sync_dir(j);
 	jscan_free_list(segs, nseg);
 	jscan_free_list(snaps, nsnap);
+}
+
+/* Whether name is seg-<16 hex>.pjl.tmp or snap-<16 hex>.pjl.tmp. */
+static bool
+jcompact_is_tmp(const char *name)
+{
+	size_t	len = strlen(name), i;
+
+	if (strncmp(name, "seg-", 4) == 0)
+		i = 4;
+	else if (strncmp(name, "snap-", 5) == 0)
+		i = 5;
+	else
+		return false;
+	if (len != i + 24 || strcmp(name + i + 16, ".pjl.tmp") != 0)
+		return false;
+	for (; i < len - 8; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * Remove the .tmp files a crash left in the middle of creating a segment
+ * or a snapshot: never read, and a snapshot's name is never reused, so
+ * nothing else would remove it.
+ */
+void
+jcompact_remove_tmp(struct journal *j)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*path;
+	size_t		 n = 0;
+
+	if ((d = opendir(j->dir)) == NULL) {
+		log_warn("journal: %s", j->dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!jcompact_is_tmp(de->d_name))
+			continue;
+		path = xprintf("%s/%s", j->dir, de->d_name);
+		if (jio_unlink(path) == -1)
+			log_warn("journal: removing %s", path);
+		else {
+			log_info("journal: removed %s, left unfinished by a "
+			    "crash", de->d_name);
+			n++;
+		}
+		free(path);
+	}
+	closedir(d);
+	if (n > 0)
+		journal_sync_dir(j);
 }
 
 /*

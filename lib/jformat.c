@@ -3,11 +3,13 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "crc32c.h"
 #include "jformat.h"
+#include "xmalloc.h"
 
 static const uint8_t jseg_magic[8] = {
 	0x89, 0x50, 0x4c, 0x4a, 0x0d, 0x0a, 0x1a, 0x0a
@@ -95,6 +97,28 @@ jrec_encode(struct buf *b, uint64_t seq, uint8_t type, const void *payload,
 }
 
 /*
+ * Pad b (to be written at offset at) with a PAD record up to the next
+ * multiple of align, so that the next write starts on a sector of its
+ * own.  A PAD record holds zeros, has sequence number 0, and is skipped
+ * by readers.
+ */
+void
+jrec_pad(struct buf *b, uint64_t at, size_t align)
+{
+	uint8_t	*zeros;
+	size_t	 gap;
+
+	gap = align - (size_t)((at + b->len) % align);
+	if (gap == align)
+		return;
+	if (gap < JREC_HEADER + 1)
+		gap += align;
+	zeros = xcalloc(1, gap - JREC_HEADER);
+	jrec_encode(b, 0, JREC_PAD, zeros, (uint32_t)(gap - JREC_HEADER));
+	free(zeros);
+}
+
+/*
  * Check the record at p (avail bytes from there to the end of the data).
  * The header is verified before its length is used.
  */
@@ -159,7 +183,7 @@ jrec_type_name(uint8_t t)
 {
 	static const char *const names[] = { "?", "EXEC_CREATED", "STATUS",
 	    "REPORTER", "SEGMENT_END", "CLEAN_SHUTDOWN", "SNAPSHOT_END",
-	    "ITEMS" };
+	    "ITEMS", "PAD" };
 
 	return t <= JREC_TYPE_MAX ? names[t] : "?";
 }

@@ -41,8 +41,9 @@ enum jrec_type {
 	JREC_CLEAN_SHUTDOWN = 5,	/* the daemon stopped in order */
 	JREC_SNAPSHOT_END = 6,	/* a snapshot is complete */
 	JREC_ITEMS = 7,		/* items an iterator command produced */
+	JREC_PAD = 8,		/* filler up to a sector boundary; seq 0 */
 };
-#define JREC_TYPE_MAX	7
+#define JREC_TYPE_MAX	8
 
 struct jseg_header {
 	uint32_t	 version;
@@ -79,6 +80,8 @@ int		 jseg_header_parse(const uint8_t in[JSEG_HEADER],
 		    struct jseg_header *);
 void		 jrec_encode(struct buf *, uint64_t seq, uint8_t type,
 		    const void *payload, uint32_t len);
+/* Append a PAD record so that b, written at offset at, ends on align. */
+void		 jrec_pad(struct buf *, uint64_t at, size_t align);
 enum jrec_check	 jrec_parse(const uint8_t *, size_t avail, struct jrec *);
 const char	*jrec_check_name(enum jrec_check);
 const char	*jrec_type_name(uint8_t);

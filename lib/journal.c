@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "jformat.h"
+#include "jio.h"
 #include "journal.h"
 #include "journal_int.h"
 #include "jsync.h"
@@ -58,7 +59,7 @@ journal_sync_name(enum journal_sync s)
 void
 journal_sync_fd(struct journal *j, int fd, const char *what)
 {
-	if (fdatasync(fd) == -1) {
+	if (jio_fdatasync(fd) == -1) {
 		log_warn("journal: fdatasync of %s failed; stopping, the "
 		    "journal will be replayed at the next start", what);
 		abort();
@@ -69,7 +70,7 @@ journal_sync_fd(struct journal *j, int fd, const char *what)
 void
 journal_sync_dir(struct journal *j)
 {
-	if (fsync(j->dirfd) == -1) {
+	if (jio_fsync(j->dirfd) == -1) {
 		log_warn("journal: fsync of %s failed; stopping", j->dir);
 		abort();
 	}
@@ -114,8 +115,10 @@ int
 journal_new_segment(struct journal *j, char **err)
 {
 	struct jseg_header	 h;
+	struct buf		 b;
 	uint8_t			 hdr[JSEG_HEADER];
 	char			*tmp, *path, *name;
+	ssize_t			 n = -1;
 	int			 fd;
 
 	memset(&h, 0, sizeof h);
@@ -125,25 +128,32 @@ journal_new_segment(struct journal *j, char **err)
 	memcpy(h.journal_id, j->id, 16);
 	h.created_us = (uint64_t)timefmt_now_us();
 	jseg_header_encode(hdr, &h);
+	buf_init(&b);
+	buf_add(&b, hdr, sizeof hdr);
+	if (j->pad > 0)
+		jrec_pad(&b, 0, j->pad);
 	name = xprintf("seg-%016" PRIx64 ".pjl", h.first_seq);
 	tmp = xprintf("%s/%s.tmp", j->dir, name);
 	path = xprintf("%s/%s", j->dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) {
-		*err = xprintf("%s: %s", tmp, strerror(errno));
+	fd = jio_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || (n = jio_write(fd, b.data, b.len)) != (ssize_t)b.len) {
+		*err = xprintf("%s: %s", tmp, fd != -1 && n >= 0 ?
+		    "short write" : strerror(errno));
+		buf_release(&b);
 		if (fd != -1)
-			close(fd);
-		unlink(tmp);
+			jio_close(fd);
+		jio_unlink(tmp);
 		free(tmp);
 		free(path);
 		free(name);
 		return -1;
 	}
 	journal_sync_fd(j, fd, tmp);
-	if (rename(tmp, path) == -1) {
+	if (jio_rename(tmp, path) == -1) {
 		*err = xprintf("rename %s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
+		buf_release(&b);
+		jio_close(fd);
+		jio_unlink(tmp);
 		free(tmp);
 		free(path);
 		free(name);
@@ -151,9 +161,10 @@ journal_new_segment(struct journal *j, char **err)
 	}
 	journal_sync_dir(j);
 	if (j->fd != -1)
-		close(j->fd);
+		jio_close(j->fd);
 	j->fd = fd;
-	j->end = JSEG_HEADER;
+	j->end = (off_t)b.len;
+	buf_release(&b);
 	free(j->seg_name);
 	j->seg_name = name;
 	free(tmp);
@@ -187,7 +198,7 @@ static void	journal_retry_cb(evutil_socket_t, short, void *);
 
 /* Open the journal of a state directory (see journal.h). */
 struct journal *
-journal_open(const char *state_dir, enum journal_sync sync,
+journal_open(const char *state_dir, enum journal_sync sync, size_t pad,
     struct event_base *base, jscan_cb cb, void *arg, struct jscan *scan,
     char **err)
 {
@@ -200,6 +211,7 @@ journal_open(const char *state_dir, enum journal_sync sync,
 	j->lockfd = lockfd;
 	j->fd = j->dirfd = -1;
 	j->sync = sync;
+	j->pad = pad;
 	j->base = base;
 	j->dir = xprintf("%s/journal", state_dir);
 	j->available = true;
@@ -212,6 +224,7 @@ journal_open(const char *state_dir, enum journal_sync sync,
 		*err = xprintf("%s: %s", j->dir, strerror(errno));
 		goto fail;
 	}
+	jcompact_remove_tmp(j);
 	if (jscan_dir(j->dir, true, cb, arg, scan, err) == -1)
 		goto fail;
 	j->last_seq = scan->last_seq;
@@ -387,6 +400,18 @@ journal_rotate(struct journal *j)
 	j->rotating = false;
 }
 
+/* Writing works (again). */
+static void
+journal_works(struct journal *j)
+{
+	if (j->available)
+		return;
+	log_info("journal: writing works again");
+	j->available = true;
+	free(j->error);
+	j->error = NULL;
+}
+
 /*
  * Write everything buffered at the end of the segment in one write (a new
  * generation); sequence numbers are given here.  A failed or short write
@@ -400,15 +425,24 @@ journal_write(struct journal *j)
 	ssize_t		 n;
 	size_t		 i, done = 0;
 
-	if (j->npending == 0)
+	if (j->npending == 0) {
+		/*
+		 * Nothing waits (the failed batch's submissions were dropped):
+		 * the journal takes submissions again, their write will tell.
+		 */
+		journal_works(j);
 		return 0;
+	}
 	buf_init(&b);
 	for (i = 0; i < j->npending; i++)
 		jrec_encode(&b, j->last_seq + 1 + i, j->pending[i].type,
 		    j->pending[i].payload.data,
 		    (uint32_t)j->pending[i].payload.len);
+	/* The next batch must not share a sector with this one. */
+	if (j->pad > 0)
+		jrec_pad(&b, (uint64_t)j->end, j->pad);
 	while (done < b.len) {
-		n = pwrite(j->fd, b.data + done, b.len - done,
+		n = jio_pwrite(j->fd, b.data + done, b.len - done,
 		    j->end + (off_t)done);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -422,7 +456,7 @@ journal_write(struct journal *j)
 		    done > 0 || errno == 0 ? "short write" : strerror(errno));
 		log_warnx("journal: %s; new submissions are refused until "
 		    "writing works again", j->error);
-		if (ftruncate(j->fd, j->end) == -1)
+		if (jio_ftruncate(j->fd, j->end) == -1)
 			log_warn("journal: cutting %s back", j->seg_name);
 		buf_release(&b);
 		j->available = false;
@@ -440,12 +474,7 @@ journal_write(struct journal *j)
 	j->gen++;
 	buf_release(&b);
 	journal_drop_pending(j);
-	if (!j->available) {
-		log_info("journal: writing works again");
-		j->available = true;
-		free(j->error);
-		j->error = NULL;
-	}
+	journal_works(j);
 	return 0;
 }
 
@@ -461,7 +490,7 @@ journal_flush(struct journal *j)
 	if (j->sync != JOURNAL_SYNC_OFF && j->synced < j->gen)
 		journal_sync_fd(j, j->fd, j->seg_name);
 	journal_synced(j, j->gen);
-	if (j->end >= (off_t)JOURNAL_SEGMENT_MAX)
+	if (j->end >= jio_segment_max())
 		journal_rotate(j);
 	return 0;
 }
@@ -480,7 +509,7 @@ journal_commit(struct journal *j)
 	}
 	if (journal_write(j) == -1)
 		return;
-	if (j->end >= (off_t)JOURNAL_SEGMENT_MAX) {
+	if (j->end >= jio_segment_max()) {
 		journal_flush(j);	/* rotation syncs on this thread */
 		return;
 	}
@@ -539,7 +568,7 @@ journal_close(struct journal *j, bool clean)
 	event_free(j->commit_ev);
 	event_free(j->retry_ev);
 	if (j->fd != -1)
-		close(j->fd);
+		jio_close(j->fd);
 	close(j->dirfd);
 	close(j->lockfd);
 	free(j->waiters);
@@ -563,6 +592,7 @@ journal_stats(struct journal *j, struct journal_stats *st)
 	memset(st, 0, sizeof *st);
 	st->last_seq = j->last_seq;
 	st->records_written = j->records_written;
+	st->pending = j->npending;
 	st->commits = j->commits;
 	st->syncs = j->syncs + (j->syncer != NULL ? jsync_count(j->syncer) : 0);
 	st->error = j->error;

@@ -33,6 +33,8 @@ enum journal_sync {
 };
 
 #define JOURNAL_SEGMENT_MAX	(64u * 1024 * 1024)	/* rotate past this */
+/* The daemon's padding: each write ends on a multiple of this. */
+#define JOURNAL_PAD		4096
 #define JOURNAL_LOCKED		100	/* exit status: state dir in use */
 
 /* Called once the batch holding a record is durable (ok) or failed. */
@@ -43,11 +45,16 @@ const char	*journal_sync_name(enum journal_sync);
 
 /*
  * Lock STATE_DIR (errno EWOULDBLOCK and *err when another daemon holds
- * it), read the journal with repair, handing every record to cb, then
- * start a new segment for writing.  *scan says what was found.
+ * it), remove what a crash left half made (*.tmp), read the journal with
+ * repair, handing every record to cb, then start a new segment for
+ * writing.  *scan says what was found.  With pad (JOURNAL_PAD; 0: none)
+ * every write, a segment's header included, is padded up to a multiple
+ * of pad bytes, so that the next one starts on a sector of its own: a
+ * write torn by a power loss then cannot damage records already synced,
+ * even on a disk without powersafe overwrite.
  */
 struct journal	*journal_open(const char *state_dir, enum journal_sync,
-		    struct event_base *, jscan_cb cb, void *arg,
+		    size_t pad, struct event_base *, jscan_cb cb, void *arg,
 		    struct jscan *scan, char **err);
 /*
  * Buffer a record (a msgpack map) about execution exec (0: none); it is
@@ -80,6 +87,7 @@ void		 journal_close(struct journal *, bool clean);
 struct journal_stats {
 	uint64_t	 last_seq;
 	uint64_t	 records_written;
+	uint64_t	 pending;	/* records buffered, not written yet */
 	uint64_t	 commits;
 	uint64_t	 syncs;
 	uint64_t	 bytes;		/* of the journal directory's files */

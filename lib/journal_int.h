@@ -31,6 +31,7 @@ struct journal_waiter {
 struct journal {
 	char			*dir;
 	enum journal_sync	 sync;
+	size_t			 pad;		/* writes end on multiples of it */
 	struct event_base	*base;
 	int			 lockfd;
 	int			 fd;		/* the segment being written */
@@ -65,5 +66,6 @@ int	journal_new_segment(struct journal *, char **err);
 void	journal_rotate(struct journal *);
 void	journal_sync_fd(struct journal *, int fd, const char *what);
 void	journal_sync_dir(struct journal *);
+void	jcompact_remove_tmp(struct journal *);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "jio.h"
 #include "jscan.h"
 #include "log.h"
 #include "timefmt.h"
@@ -215,26 +216,26 @@ jscan_repair(const char *dir, const char *name, const uint8_t *p, size_t off,
 
 	path = xprintf("%s/%s", dir, name);
 	aside = xprintf("%s.broken-%lld", path, (long long)timefmt_now_us());
-	if ((fd = open(aside, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1 || write(fd, p + off, len - off) !=
-	    (ssize_t)(len - off) || fsync(fd) == -1) {
+	if ((fd = jio_open(aside, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1 || jio_write(fd, p + off, len - off) !=
+	    (ssize_t)(len - off) || jio_fsync(fd) == -1) {
 		*err = xprintf("%s: %s", aside, strerror(errno));
 		goto out;
 	}
-	close(fd);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
-	    ftruncate(fd, (off_t)off) == -1 || fsync(fd) == -1) {
+	jio_close(fd);
+	if ((fd = jio_open(path, O_WRONLY | O_CLOEXEC, 0)) == -1 ||
+	    jio_ftruncate(fd, (off_t)off) == -1 || jio_fsync(fd) == -1) {
 		*err = xprintf("%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(dfd);
+		jio_fsync(dfd);
 		close(dfd);
 	}
 	rc = 0;
 out:
 	if (fd != -1)
-		close(fd);
+		jio_close(fd);
 	free(path);
 	free(aside);
 	return rc;
@@ -247,8 +248,8 @@ jscan_deliver(struct jscan_state *st, const char *file, size_t off,
 {
 	struct jscan	*s = st->out;
 
-	if (r->seq <= st->covered)
-		return;		/* in the snapshot already */
+	if (r->type == JREC_PAD || r->seq <= st->covered)
+		return;		/* filler, or in the snapshot already */
 	if (s->last_seq != 0 && r->seq <= s->last_seq) {
 		jscan_damage(s, file, off, off + r->size, false,
 		    "record %" PRIu64 " repeats or goes back (after %" PRIu64
@@ -392,6 +393,10 @@ jscan_snapshot(struct jscan_state *st, const char *dir, const char *name,
 			jscan_damage(s, name, off, next, false, "%s in the "
 			    "snapshot", jrec_check_name(rc));
 			off = next;
+			continue;
+		}
+		if (r.type == JREC_PAD) {
+			off += r.size;
 			continue;
 		}
 		if (ended) {

@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "jio.h"
 #include "jsync.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -52,7 +53,7 @@ jsync_main(void *arg)
 		fd = s->fd;
 		s->busy = true;
 		pthread_mutex_unlock(&s->mtx);
-		if (fdatasync(fd) == -1) {
+		if (jio_fdatasync(fd) == -1) {
 			/* After a write-back error nothing can be trusted. */
 			log_warn("journal: fdatasync failed; stopping, the "
 			    "journal will be replayed at the next start");

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install what is missing, build, and run every test:
-#  1. the whole suite under ASan+UBSan with warnings as errors;
+#  1. the whole suite under ASan+UBSan with warnings as errors, built with
+#     --enable-crashsim too, so that the power-loss tests (e2e/crashsim*.sh)
+#     run instead of skipping;
 #  2. the fuzz targets, FUZZ_SECONDS (default 150) each on every CPU:
 #     2 CPUs x 150 s = 5 CPU-minutes per target (docs/reliability.md);
 #  3. a clang build with warnings as errors, and clang-tidy;
@@ -25,7 +27,8 @@ fail() {
 
 echo "== sanitizer build and test suite"
 rm -rf build-test && mkdir build-test
-(cd build-test && ../configure --enable-werror --enable-sanitizers -q &&
+(cd build-test && ../configure --enable-werror --enable-sanitizers \
+	--enable-crashsim -q &&
 	make -j"$jobs" -s &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -6,7 +6,7 @@
  * flipped bit); records of every type encoded and parsed back; and each
  * outcome of jrec_parse() produced on purpose, including the ones behind
  * a header CRC that is valid (the length and type checks), which only a
- * crafted header reaches.
+ * crafted header reaches; PAD records filling up to any boundary.
  */
 #include "config.h"
 
@@ -349,6 +349,42 @@ START_TEST(test_record_every_bit)
 }
 END_TEST
 
+/*
+ * Padding from any offset ends on the boundary with one valid PAD record
+ * (sequence 0, zeros), at least a header and a byte long; none when the
+ * offset is on it already.
+ */
+START_TEST(test_pad)
+{
+	struct buf	b;
+	struct jrec	r;
+	uint64_t	at;
+	size_t		k;
+
+	for (at = 0; at <= 3 * 4096; at++) {
+		buf_init(&b);
+		jrec_pad(&b, at, 4096);
+		if (at % 4096 == 0) {
+			ck_assert_uint_eq(b.len, 0);
+			buf_release(&b);
+			continue;
+		}
+		ck_assert_uint_eq((at + b.len) % 4096, 0);
+		ck_assert_uint_ge(b.len, JREC_HEADER + 1);
+		ck_assert_uint_lt(b.len, 4096 + JREC_HEADER + 1);
+		ck_assert_int_eq(jrec_parse((uint8_t *)b.data, b.len, &r),
+		    JREC_OK);
+		ck_assert_uint_eq(r.size, b.len);
+		ck_assert_uint_eq(r.type, JREC_PAD);
+		ck_assert_uint_eq(r.seq, 0);
+		for (k = 0; k < r.len; k++)
+			ck_assert_uint_eq(r.payload[k], 0);
+		buf_release(&b);
+	}
+	ck_assert_str_eq(jrec_type_name(JREC_PAD), "PAD");
+}
+END_TEST
+
 static Suite *
 jformat_suite(void)
 {
@@ -369,6 +405,7 @@ jformat_suite(void)
 	tcase_add_test(tc, test_record_round_trip);
 	tcase_add_test(tc, test_record_checks);
 	tcase_add_test(tc, test_record_every_bit);
+	tcase_add_test(tc, test_pad);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,7 +10,9 @@
  * execution exactly (view_execution() trees compared); compaction (what
  * keep() says and every unfinished execution kept, covered segments gone,
  * a damaged one moved to journal/damaged/, the same history after) and ids
- * that never go back after gc removed the newest executions.
+ * that never go back after gc removed the newest executions; padding (every
+ * write ends on JOURNAL_PAD, PAD records never delivered, replay the same);
+ * the .tmp files a crash left removed at the next open.
  */
 #include "config.h"
 
@@ -50,6 +52,7 @@ struct jt {
 	struct event_base	*base;
 	struct journal		*j;
 	struct jscan		 scan;
+	size_t			 pad;		/* journal_open()'s */
 };
 
 /* Records a scan delivered. */
@@ -121,7 +124,7 @@ jt_open(struct jt *t, enum journal_sync sync, jscan_cb cb, void *arg)
 		t->jdir = xprintf("%s/journal", t->state);
 	}
 	t->base = js_base();
-	t->j = journal_open(t->state, sync, t->base, cb != NULL ? cb :
+	t->j = journal_open(t->state, sync, t->pad, t->base, cb != NULL ? cb :
 	    accept_cb, arg, &t->scan, &err);
 	ck_assert_msg(t->j != NULL, "journal_open: %s", err);
 }
@@ -208,8 +211,8 @@ START_TEST(test_lock)
 
 	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
 	errno = 0;
-	j2 = journal_open(t.state, JOURNAL_SYNC_BATCH, t.base, accept_cb, NULL,
-	    &scan, &err);
+	j2 = journal_open(t.state, JOURNAL_SYNC_BATCH, 0, t.base, accept_cb,
+	    NULL, &scan, &err);
 	ck_assert_ptr_null(j2);
 	ck_assert_int_eq(errno, EWOULDBLOCK);
 	ck_assert_ptr_nonnull(err);
@@ -373,6 +376,51 @@ START_TEST(test_write_failure)
 		ck_assert_int_eq(l.exec[i], i < 3 ? 1 : i < 6 ? 2 : 3);
 	ck_assert_uint_eq(sc.ndamage, 0);
 	ck_assert(sc.clean_shutdown);
+	jscan_clear(&sc);
+	jt_free(&t);
+}
+END_TEST
+
+/*
+ * A failed batch that held only a submission, which its caller then
+ * dropped (journal_forget): the retry finds nothing to write, and the
+ * journal must take submissions again, not stay unavailable for good.
+ */
+START_TEST(test_write_failure_forgotten)
+{
+	struct jt		t = { 0 };
+	struct rlimit		old, lim;
+	struct timeval		tv = { 1, 500000 };
+	struct recs		l;
+	struct jscan		sc;
+	off_t			good;
+	int			rc;
+
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	put(t.j, JREC_EXEC_CREATED, 1, 0);
+	ck_assert_int_eq(journal_flush(t.j), 0);
+	good = js_size(t.jdir, t.j->seg_name);
+	put(t.j, JREC_EXEC_CREATED, 2, 1);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)good + 10;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	rc = journal_flush(t.j);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ck_assert_int_eq(rc, -1);
+	ck_assert(!journal_available(t.j));
+	journal_forget(t.j, 2);
+	event_base_loopexit(t.base, &tv);
+	event_base_dispatch(t.base);
+	ck_assert(journal_available(t.j));
+	put(t.j, JREC_EXEC_CREATED, 3, 2);
+	ck_assert_int_eq(journal_flush(t.j), 0);
+	jt_close(&t, false);
+	rescan(&t, &l, &sc);
+	ck_assert_uint_eq(l.n, 2);
+	assert_contiguous(&l, 1);
+	ck_assert_int_eq(l.exec[1], 3);
 	jscan_clear(&sc);
 	jt_free(&t);
 }
@@ -707,6 +755,93 @@ START_TEST(test_torn_header_healed)
 }
 END_TEST
 
+/*
+ * Padding, as the daemon writes: the header and every batch end on a
+ * multiple of JOURNAL_PAD (a batch bigger than it too); the PAD records
+ * are not delivered and take no sequence number; the clean shutdown is
+ * still the last record; after a reopen every record is read back and the
+ * new segment starts padded.
+ */
+START_TEST(test_padding)
+{
+	struct jt	 t = { 0 };
+	struct recs	 l;
+	struct jscan	 sc;
+	struct stat	 st;
+	char		*path;
+	off_t		 end;
+	int		 i;
+
+	t.pad = JOURNAL_PAD;
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	ck_assert_int_eq(t.j->end, JOURNAL_PAD);
+	for (i = 1; i <= 3; i++) {
+		put(t.j, JREC_STATUS, 1, i);
+		ck_assert_int_eq(journal_flush(t.j), 0);
+		ck_assert_int_eq(t.j->end, (off_t)(i + 1) * JOURNAL_PAD);
+	}
+	for (i = 0; i < 60; i++)
+		put(t.j, JREC_STATUS, 1, 100 + i);
+	ck_assert_int_eq(journal_flush(t.j), 0);
+	ck_assert_int_gt(t.j->end, 5 * JOURNAL_PAD);
+	ck_assert_int_eq(t.j->end % JOURNAL_PAD, 0);
+	end = t.j->end;
+	path = xprintf("%s/%s", t.jdir, t.j->seg_name);
+	jt_close(&t, true);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, end + JOURNAL_PAD);	/* the shutdown */
+	free(path);
+	rescan(&t, &l, &sc);
+	ck_assert_uint_eq(sc.ndamage, 0);
+	ck_assert_uint_eq(l.n, 3 + 60 + 1);
+	assert_contiguous(&l, 1);
+	ck_assert_uint_eq(l.type[l.n - 1], JREC_CLEAN_SHUTDOWN);
+	ck_assert(sc.clean_shutdown);
+	ck_assert_uint_eq(sc.records, 64);
+	jscan_clear(&sc);
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	ck_assert_uint_eq(t.scan.records, 64);
+	ck_assert(t.scan.clean_shutdown);
+	ck_assert_int_eq(t.j->end, JOURNAL_PAD);
+	jt_free(&t);
+}
+END_TEST
+
+/*
+ * What a crash left half made, a snapshot's and a segment's .tmp, is
+ * removed at the next open; other files are left alone.
+ */
+START_TEST(test_leftover_tmp_removed)
+{
+	struct jt	 t = { 0 };
+	struct stat	 st;
+	const char	*names[] = { "snap-000000000000000a.pjl.tmp",
+			    "seg-000000000000000b.pjl.tmp", "notes.tmp" };
+	char		*path[3];
+	size_t		 i;
+	int		 fd;
+
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	put(t.j, JREC_STATUS, 1, 0);
+	jt_close(&t, true);
+	for (i = 0; i < 3; i++) {
+		path[i] = xprintf("%s/%s", t.jdir, names[i]);
+		fd = open(path[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ne(fd, -1);
+		ck_assert_int_eq(write(fd, "partial", 7), 7);
+		close(fd);
+	}
+	jt_open(&t, JOURNAL_SYNC_BATCH, NULL, NULL);
+	ck_assert_uint_eq(t.scan.ndamage, 0);
+	ck_assert_int_eq(stat(path[0], &st), -1);
+	ck_assert_int_eq(stat(path[1], &st), -1);
+	ck_assert_int_eq(stat(path[2], &st), 0);
+	for (i = 0; i < 3; i++)
+		free(path[i]);
+	jt_free(&t);
+}
+END_TEST
+
 static Suite *
 journal_suite(void)
 {
@@ -718,9 +853,11 @@ journal_suite(void)
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_sync_modes);
 	tcase_add_test(tc, test_write_failure);
+	tcase_add_test(tc, test_write_failure_forgotten);
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_torn_header_healed);
+	tcase_add_test(tc, test_padding);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("replay");
@@ -728,6 +865,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_compaction);
 	tcase_add_test(tc, test_ids_after_gc);
 	tcase_add_test(tc, test_compaction_damaged);
+	tcase_add_test(tc, test_leftover_tmp_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }

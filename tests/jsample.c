@@ -248,8 +248,8 @@ js_build(const char *state_dir, struct history **hp)
 	struct jscan		 scan;
 	char			*err = NULL;
 
-	j = journal_open(state_dir, JOURNAL_SYNC_BATCH, base, js_accept, NULL,
-	    &scan, &err);
+	j = journal_open(state_dir, JOURNAL_SYNC_BATCH, 0, base, js_accept,
+	    NULL, &scan, &err);
 	if (j == NULL)
 		js_die("journal_open: %s", err);
 	jscan_clear(&scan);

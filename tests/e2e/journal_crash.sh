@@ -8,6 +8,7 @@
 # acknowledged submission lost, no duplicate id, no status going back,
 # --verify finding nothing but a torn tail, the daemon starting every time.
 . "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/e2e/ackload.sh"
 need python3
 set -e
 
@@ -134,120 +135,11 @@ daemon_stop
 LOOPS=${PIPELINED_KILL_LOOPS:-100}
 CLIENTS=${PIPELINED_KILL_CLIENTS:-4}
 newdir loop
-cat >kl.yaml <<'EOF'
-name: kl
-ordering: {fan: [first], join: [fan]}
-tasks:
-  first: {run: 'echo first; sleep 0.$(($$ % 3))'}
-  fan:
-    run: 'echo "fan $TASK_INDEX"; sleep 0.$(($$ % 4)); exit $(($$ % 5 == 0))'
-    iterate: [0, 1, 2, 3]
-    retries: 1
-  join: {run: 'echo join'}
-  side: {run: 'sleep 0.$(($$ % 5)); exit $(($$ % 3 == 0))'}
-EOF
-# client N: submit until told to stop; every acknowledged id goes to
-# acks.N with the client and submission number it was given as input.
-# Each waits (a while) for its execution to end before the next one, so
-# that the load stays bounded.
-client() {
-	set +e
-	_n=0
-	while [ ! -e stop ]; do
-		_n=$((_n + 1))
-		if _id=$(pctl run kl.yaml --input client="$1" --input n=$_n 2>/dev/null); then
-			echo "$_id $1 $_n" >>"acks.$1"
-			timeout 3 "$PIPECTL" --socket "$SOCK" wait "$_id" >/dev/null 2>&1
-		else
-			sleep 0.05
-		fi
-	done
-}
-# check_state [--final] LIST.json...: the checker (its state kept in
-# seen.json) on lists taken in this order: every acknowledged id
-# (acks.snap, read before the first list) listed, with the input it was
-# submitted with; no acknowledged id twice; no id twice in a list; no
-# status going back (PENDING -> RUNNING -> final, a final one never
-# changing); with --final, nothing unfinished.  One python3 per kill: the
-# loop's time goes to the kills, not the checks.
-check_state() {
-	python3 - "$@" <<'EOF'
-import json, os, sys
-args = sys.argv[1:]
-final = args[0] == "--final"
-if final:
-    args = args[1:]
-seen = json.load(open("seen.json")) if os.path.exists("seen.json") else {}
-rank = {"PENDING": 0, "RUNNING": 1}
-acks = [l.split() for l in open("acks.snap") if l.strip()]
-acked = [a[0] for a in acks]
-bad = []
-if len(acked) != len(set(acked)):
-    bad.append("ids acknowledged twice: %s" % sorted(set(a for a in acked if acked.count(a) > 1), key=int)[:10])
-for name in args:
-    lst = json.load(open(name))
-    ids = [e["id"] for e in lst]
-    if len(ids) != len(set(ids)):
-        bad.append("%s: an id listed twice" % name)
-    by = dict((str(e["id"]), e) for e in lst)
-    missing = []
-    for i, c, n in acks:
-        e = by.get(i)
-        if e is None:
-            missing.append(i)
-        elif e["input"] != {"client": c, "n": n}:
-            bad.append("%s: execution %s: input %s, acknowledged for client %s n %s" % (name, i, e["input"], c, n))
-    if missing:
-        bad.append("%s: %d acknowledged ids missing: %s" % (name, len(missing), missing[:10]))
-    for i, e in by.items():
-        s = e["status"]
-        old = seen.get(i)
-        if old is not None:
-            ro, rn = rank.get(old, 2), rank.get(s, 2)
-            if rn < ro or (ro == 2 and s != old):
-                bad.append("%s: execution %s went from %s back to %s" % (name, i, old, s))
-        seen[i] = s
-        if final and s in rank:
-            bad.append("%s: execution %s still %s" % (name, i, s))
-json.dump(seen, open("seen.json", "w"))
-for b in bad[:20]:
-    print("  " + b, file=sys.stderr)
-sys.exit(1 if bad else 0)
-EOF
-}
-# verify_crashed: --verify on the journal left by a crash: no damage but a
-# torn tail.
-verify_crashed() {
-	set +e
-	"$PIPELINED" --verify --state-dir "$STATE" >verify.out 2>verify.err
-	_rc=$?
-	set -e
-	[ "$_rc" -eq 0 ] && return 0
-	if [ "$_rc" -eq 1 ] && grep -q "^damage: " verify.out &&
-	    ! grep "^damage: " verify.out | grep -qv "(torn tail)\$"; then
-		torn=$((torn + 1))
-		return 0
-	fi
-	sed 's/^/  verify: /' verify.out | grep -v "^  verify: damage: .*(torn tail)\$" >&2
-	return 1
-}
-# rand_sleep: 0 to 2 s, in hundredths.
-rand_sleep() {
-	_r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-	_r=$((_r % 201))
-	sleep "$((_r / 100)).$((_r / 10 % 10))$((_r % 10))"
-}
+kl_yaml
 
 rm -rf "$STATE"
 daemon_start --max-parallel 8
-cpids=
-c=0
-while [ $c -lt "$CLIENTS" ]; do
-	: >"acks.$c"
-	client $c &
-	cpids="$cpids $!"
-	c=$((c + 1))
-done
+clients_start "$CLIENTS"
 t0=$(now_cs)
 i=0
 bad_verify=0
@@ -282,10 +174,7 @@ while [ $i -lt "$LOOPS" ]; do
 		pctl status | grep "at start" | sed 's/^/  /' >&2
 	fi
 done
-touch stop
-for p in $cpids; do
-	wait "$p" || :
-done
+clients_stop
 t1=$(now_cs)
 NACKS=$(cat acks.[0-9]* | wc -l | tr -d ' ')
 echo "kill loop: $LOOPS kills in $(((t1 - t0) / 100)) s, $NACKS acknowledged submissions, $torn torn tails cut"
