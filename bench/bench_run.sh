@@ -1,24 +1,28 @@
 #!/bin/sh
-# Throughput of pipelined against make, ninja and a raw spawn loop, and
-# the daemon's memory per pending task result.  Run from a configured
-# (ordinary, non-sanitizer) build tree: make bench.
+# Throughput of pipelined against make, ninja and a raw spawn loop, the
+# journal's cost, and the daemon's memory per pending task result.  Run
+# from a configured (ordinary, non-sanitizer) build tree: make bench.
 #
 #   N independent /bin/true tasks and an N-long chain of them, through
 #   pipelined (local runner, --max-parallel 2), make -j2 and ninja -j2;
 #   the raw limit: posix_spawn of /bin/true with 2 in flight;
+#   pipelined again with journal_sync off, for what the journal costs;
+#   ROUNDS runs of each (default 3), the best and the median shown;
 #   daemon RSS idle and with PENDING task results waiting.
 set -eu
 N=${N:-2000}
 PENDING=${PENDING:-10000}
+ROUNDS=${ROUNDS:-3}
 builddir=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pipelined-bench.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 pipectl() { "$builddir/client/pipectl" --socket "$tmp/sock" "$@"; }
+# No configuration file of the machine's takes part.
+: >"$tmp/conf"
 
 now() { date +%s.%N; }
-rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.3f s, %.0f tasks/s", b - a, n / (b - a) }'; }
 
 gen_yaml() {	# gen_yaml independent|chain FILE
 	{
@@ -69,15 +73,47 @@ gen_ninja() {	# gen_ninja independent|chain FILE
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-"$builddir/daemon/pipelined" --foreground --socket "$tmp/sock" \
-    --state-dir "$tmp/state" --max-parallel 2 --log-level warning &
-pid=$!
-i=0
-until pipectl status >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "daemon did not start" >&2; exit 1; }
-	sleep 0.1
-done
+# daemon_start SYNC: a fresh daemon, journal_sync SYNC, on a new state
+# directory; daemon_stop.
+daemon_start() {
+	rm -rf "$tmp/state"
+	"$builddir/daemon/pipelined" --foreground --config "$tmp/conf" \
+	    --socket "$tmp/sock" --state-dir "$tmp/state" --max-parallel 2 \
+	    --journal-sync "$1" --log-level warning &
+	pid=$!
+	i=0
+	until pipectl status >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { echo "daemon did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+daemon_stop() {
+	kill "$pid"
+	wait "$pid" || :
+	pid=
+}
 
+# timed NAME CMD...: run CMD ROUNDS times; print the best and the median
+# rate, and leave the best time in $best.
+timed() {
+	_name=$1
+	shift
+	: >"$tmp/times"
+	_r=0
+	while [ $_r -lt "$ROUNDS" ]; do
+		a=$(now); "$@" >/dev/null; b=$(now)
+		echo "$a $b" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/times"
+		_r=$((_r + 1))
+	done
+	best=$(sort -n "$tmp/times" | head -n 1)
+	_med=$(sort -n "$tmp/times" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
+	awk -v n="$N" -v b="$best" -v m="$_med" -v name="$_name" 'BEGIN {
+		printf "%s: best %.3f s (%.0f tasks/s), median %.3f s (%.0f tasks/s)\n",
+		    name, b, n / b, m, n / m }'
+}
+
+daemon_start batch
 echo "== memory"
 idle=$(rss_kib "$pid")
 echo "daemon RSS idle: $idle KiB"
@@ -109,14 +145,27 @@ for shape in independent chain; do
 	gen_make $shape "$tmp/$shape.mk"
 	mkdir -p "$tmp/ninja-$shape"
 	gen_ninja $shape "$tmp/ninja-$shape/build.ninja"
-	a=$(now); pipectl run "$tmp/$shape.yaml" --wait >/dev/null; b=$(now)
-	echo "pipelined $shape: $(rate "$N" "$a" "$b")"
-	a=$(now); make -s -j2 -f "$tmp/$shape.mk" >/dev/null; b=$(now)
-	echo "make -j2 $shape: $(rate "$N" "$a" "$b")"
+	timed "pipelined $shape" pipectl run "$tmp/$shape.yaml" --wait
+	eval "batch_$shape=\$best"
+	timed "make -j2 $shape" make -s -j2 -B -f "$tmp/$shape.mk"
 	if command -v ninja >/dev/null 2>&1; then
-		a=$(now); ninja -C "$tmp/ninja-$shape" -j2 >/dev/null; b=$(now)
-		echo "ninja -j2 $shape: $(rate "$N" "$a" "$b")"
+		# -t clean: every round builds everything again.
+		timed "ninja -j2 $shape" sh -c \
+		    'ninja -C "$1" -t clean >/dev/null && ninja -C "$1" -j2' \
+		    sh "$tmp/ninja-$shape"
 	fi
 done
-
 echo "daemon RSS after all that (history kept in memory): $(rss_kib "$pid") KiB"
+daemon_stop
+
+echo "== the journal's cost: journal_sync off"
+daemon_start off
+for shape in independent chain; do
+	timed "pipelined $shape, journal_sync off" \
+	    pipectl run "$tmp/$shape.yaml" --wait
+	eval "on=\$batch_$shape"
+	awk -v on="$on" -v off="$best" -v s="$shape" 'BEGIN {
+		printf "%s: with the journal (batch), %.0f%% of the throughput without\n",
+		    s, 100 * off / on }'
+done
+daemon_stop
