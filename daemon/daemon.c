@@ -720,7 +720,7 @@ daemon_main(int argc, char **argv)
 	reporter_add_sink(d->rep, history_record_cb, history_items_cb, d->hist);
 	reporter_add_sink(d->rep, stream_change_cb, NULL, d);
 	reporter_add_sink(d->rep, daemon_stop_sink_cb, NULL, d);
-	reporter_add_sink(d->rep, dispatch_final_cb, NULL, d);
+	reporter_add_sink(d->rep, submit_final_cb, NULL, d);
 	/* First, so that a second daemon on this state touches nothing. */
 	if ((rc_open = store_open(d, &err)) != 0) {
 		log_warnx("%s", err);
@@ -754,7 +754,7 @@ daemon_main(int argc, char **argv)
 	registry_reload(d, &err);
 	log_info("%s", err);
 	free(err);
-	dispatch_count_unfinished(d);
+	submit_count_unfinished(d);
 	store_resume(d);
 	store_start_gc(d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, daemon_signal_cb, d);

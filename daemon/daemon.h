@@ -1,8 +1,9 @@
 /*
  * pipelined: the daemon's shared state and the interfaces between its
  * parts: daemon.c (start-up, signals, shutdown), control.c (the listening
- * socket), conn.c (one client), dispatch.c (the operations), stream.c
- * (watch and logs streams), store.c (the journal, restarts, retention),
+ * socket), conn.c (one client), dispatch.c (the operations), submit.c
+ * (those that create executions), stream.c (watch and logs streams),
+ * store.c (the journal, restarts, retention),
  * sdnotify.c (socket activation and notifications under systemd),
  * registry.c (the registered pipelines) and pipelines.c (running them by
  * name, the pipelines operation).
@@ -231,9 +232,16 @@ void	 sdnotify_free(struct daemon *);
 
 /* dispatch.c */
 void	 dispatch(struct conn *, const struct node *req);
-void	 dispatch_count_unfinished(struct daemon *);
-void	 dispatch_final_cb(struct result *, void *);
 bool	 dispatch_may_see(const struct peer *, const struct execution *);
+void	 dispatch_reply(struct conn *, struct node *reply);
+struct execution *dispatch_execution(struct conn *, const struct node *req,
+	    int64_t id);
+
+/* submit.c */
+void	 submit_op(struct conn *, const struct node *req, int64_t id);
+void	 submit_retry(struct conn *, const struct node *req, int64_t id);
+void	 submit_count_unfinished(struct daemon *);
+void	 submit_final_cb(struct result *, void *);
 
 /* registry.c: the registered pipelines */
 struct registry *registry_load(const char *dir, struct defcache *,

@@ -181,7 +181,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	reporter_add_sink(fz_d.rep, history_record_cb, history_items_cb,
 	    fz_d.hist);
 	reporter_add_sink(fz_d.rep, stream_change_cb, NULL, &fz_d);
-	reporter_add_sink(fz_d.rep, dispatch_final_cb, NULL, &fz_d);
+	reporter_add_sink(fz_d.rep, submit_final_cb, NULL, &fz_d);
 	j = xcalloc(1, sizeof *j);
 	j->dir = xstrdup("/nonexistent/pipelined-fuzz/journal");
 	j->fd = j->dirfd = j->lockfd = -1;
@@ -194,7 +194,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_peer.user = xstrdup("alice");
 	fz_peer.admin = false;
 	fz_history();
-	dispatch_count_unfinished(&fz_d);
+	submit_count_unfinished(&fz_d);
 	return 0;
 }
 

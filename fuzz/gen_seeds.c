@@ -509,7 +509,7 @@ static const char	*gen_yaml =
     "    iterate_command: cat parts.txt\n"
     "    retries: 1\n";
 
-/* Submit an execution into h, as dispatch_submit() does. */
+/* Submit an execution into h, as submit_op() does. */
 static struct execution *
 gen_submit_exec(struct history *h, int64_t t)
 {

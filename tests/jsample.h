@@ -68,7 +68,7 @@ void		 js_rmtree(const char *);
 /* An event base as the daemon's: three priorities. */
 struct event_base *js_base(void);
 
-/* Submit an execution of yaml into h, as dispatch_submit() does. */
+/* Submit an execution of yaml into h, as submit_op() does. */
 struct execution *js_submit(struct history *, const char *yaml,
 		    int64_t t);
 /* Run e's task results to an end (fail: one fails); all: or stop half way. */
