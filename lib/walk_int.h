@@ -1,6 +1,6 @@
 /*
- * Walker internals shared by walk.c (rules and progress) and walk_iter.c
- * (iterator commands).
+ * Walker internals shared by walk.c (rules and progress), walk_run.c (what
+ * runners report, and cancels) and walk_iter.c (iterator commands).
  */
 #ifndef PL_WALK_INT_H
 #define PL_WALK_INT_H
@@ -69,6 +69,24 @@ struct walk {
 	struct walk_iter	 *iter;		/* the pipeline iterator */
 	bool			  finishing;
 };
+
+/* walk.c: the walker of an execution, and of a result's parts. */
+struct walk	*walk_of(const struct execution *);
+struct walk_tr	*walk_tr(const struct task_result *);
+const struct task_def *walk_task(const struct task_execution *);
+/* Remember that te went final; walk_settle() acts on it. */
+void		 walk_te_changed(struct walk *, struct task_execution *);
+void		 walk_attach_te(struct task_execution *);
+/* End tr (final status st, message msg) or cancel it, or all of te's. */
+void		 walk_finish_tr(struct walk *, struct task_result *,
+		    enum status st, const char *msg);
+int		 walk_cancel_tr(struct walk *, struct task_result *,
+		    const char *why, bool stop_running);
+int		 walk_cancel_te(struct walk *, struct task_execution *,
+		    const char *why, bool stop_running);
+/* Act on every task execution gone final, and what follows from it. */
+void		 walk_settle(struct walk *);
+void		 walk_start_results(struct walk *);
 
 /* Run an iterator command; done() is called once it exited and was read. */
 struct walk_iter *walk_iter_start(struct walk *, const struct pipeline_result *,
