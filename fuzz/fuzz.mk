@@ -34,8 +34,10 @@ CFLAGS_ALL = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	$(DEFS_DAEMON) $(PKG_CFLAGS)
 LIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm
 
-LIB_SRCS = $(wildcard $(top_srcdir)/lib/*.c $(top_srcdir)/lib/runners/*.c) \
-	$(filter-out %/main.c,$(wildcard $(top_srcdir)/daemon/*.c))
+# All but main.c and the crash-simulation build's own files.
+LIB_SRCS = $(filter-out %/jcrashsim.c %/main.c %/replaycheck.c, \
+	$(wildcard $(top_srcdir)/lib/*.c $(top_srcdir)/lib/runners/*.c \
+	$(top_srcdir)/daemon/*.c))
 LIB_OBJS = $(patsubst $(top_srcdir)/%.c,$(O)/%.o,$(LIB_SRCS))
 TARGETS = frame load journal
 BINS = $(TARGETS:%=$(O)/fuzz_%)
