@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Clients for the load test (tests/e2e/load.sh, bench/bench_clients.sh).
 
-Speaks the protocol of docs/protocol.md directly, with a small msgpack
-encoder and decoder of its own (no module needed).
+Speaks the protocol of docs/protocol.md directly, with the small msgpack
+encoder and decoder of rawclient.py beside it (no module needed).
 
   loadgen.py probe SOCKET OUT [--interval S] [--count N] [--until FILE]
       one connection sending "status" requests one after another, each
@@ -40,90 +40,7 @@ import subprocess
 import sys
 import time
 
-
-def pack(v):
-    if v is None:
-        return b"\xc0"
-    if v is True:
-        return b"\xc3"
-    if v is False:
-        return b"\xc2"
-    if isinstance(v, int):
-        if 0 <= v < 128:
-            return bytes([v])
-        return b"\xd3" + struct.pack(">q", v)
-    if isinstance(v, str):
-        b = v.encode()
-        if len(b) < 32:
-            return bytes([0xA0 | len(b)]) + b
-        return b"\xdb" + struct.pack(">I", len(b)) + b
-    if isinstance(v, list):
-        return b"\xdd" + struct.pack(">I", len(v)) + b"".join(map(pack, v))
-    if isinstance(v, dict):
-        out = b"\xdf" + struct.pack(">I", len(v))
-        for k, x in v.items():
-            out += pack(k) + pack(x)
-        return out
-    raise TypeError(v)
-
-
-FIXED = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q", 0xD0: ">b",
-         0xD1: ">h", 0xD2: ">i", 0xD3: ">q", 0xCA: ">f", 0xCB: ">d"}
-SIZED = {0xD9: (">B", "s"), 0xDA: (">H", "s"), 0xDB: (">I", "s"),
-         0xC4: (">B", "b"), 0xC5: (">H", "b"), 0xC6: (">I", "b"),
-         0xDC: (">H", "a"), 0xDD: (">I", "a"), 0xDE: (">H", "m"),
-         0xDF: (">I", "m")}
-
-
-def unpack(b, i=0):
-    t = b[i]
-    if t <= 0x7F:
-        return t, i + 1
-    if t >= 0xE0:
-        return t - 256, i + 1
-    if 0x80 <= t <= 0x8F:
-        return unmap(b, i + 1, t & 15)
-    if 0x90 <= t <= 0x9F:
-        return unarr(b, i + 1, t & 15)
-    if 0xA0 <= t <= 0xBF:
-        n = t & 31
-        return b[i + 1:i + 1 + n].decode(), i + 1 + n
-    if t == 0xC0:
-        return None, i + 1
-    if t in (0xC2, 0xC3):
-        return t == 0xC3, i + 1
-    if t in FIXED:
-        n = struct.calcsize(FIXED[t])
-        return struct.unpack(FIXED[t], b[i + 1:i + 1 + n])[0], i + 1 + n
-    if t in SIZED:
-        f, kind = SIZED[t]
-        w = struct.calcsize(f)
-        n = struct.unpack(f, b[i + 1:i + 1 + w])[0]
-        j = i + 1 + w
-        if kind == "s":
-            return b[j:j + n].decode(), j + n
-        if kind == "b":
-            return bytes(b[j:j + n]), j + n
-        if kind == "a":
-            return unarr(b, j, n)
-        return unmap(b, j, n)
-    raise ValueError("cannot decode byte 0x%02x at %d" % (t, i))
-
-
-def unarr(b, i, n):
-    out = []
-    for _ in range(n):
-        v, i = unpack(b, i)
-        out.append(v)
-    return out, i
-
-
-def unmap(b, i, n):
-    out = {}
-    for _ in range(n):
-        k, i = unpack(b, i)
-        out[k], i = unpack(b, i)
-    return out, i
+from rawclient import pack, unpack  # beside this file
 
 
 def frame(msg):
