@@ -10,19 +10,7 @@
 set -eu
 CLIENTS=${CLIENTS:-64}
 PER=${PER:-200}
-builddir=$(pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pipelined-bench.XXXXXX")
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || :
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-# No configuration file of the machine's takes part.
-: >"$tmp/conf"
-pipectl() { "$builddir/client/pipectl" --socket "$tmp/sock" "$@"; }
+. "$(dirname "$0")/common.sh"
 acks=$((CLIENTS * PER))
 
 # start [WRAPPER...]: a fresh daemon in MODE, under the wrapper if any.

@@ -9,19 +9,7 @@
 set -eu
 RECORDS=${RECORDS:-1000000}
 RUNS=${RUNS:-3}
-builddir=$(pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pipelined-bench.XXXXXX")
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || :
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-# No configuration file of the machine's takes part.
-: >"$tmp/conf"
-pipectl() { "$builddir/client/pipectl" --socket "$tmp/sock" "$@"; }
+. "$(dirname "$0")/common.sh"
 kib() { awk -v k="$1" '$1 == k ":" { print $2 }' "/proc/$pid/status"; }
 # cpu_s: the daemon's user + system time so far, in seconds: on a shared
 # machine a steadier figure than the wall time.

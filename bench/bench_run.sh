@@ -13,14 +13,7 @@ set -eu
 N=${N:-2000}
 PENDING=${PENDING:-10000}
 ROUNDS=${ROUNDS:-3}
-builddir=$(pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pipelined-bench.XXXXXX")
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-pipectl() { "$builddir/client/pipectl" --socket "$tmp/sock" "$@"; }
-# No configuration file of the machine's takes part.
-: >"$tmp/conf"
+. "$(dirname "$0")/common.sh"
 
 now() { date +%s.%N; }
 
