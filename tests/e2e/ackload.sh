@@ -1,6 +1,17 @@
 # The load and the acknowledgement checks shared by the crash tests
-# (journal_crash.sh: kill -9; crashsim.sh: simulated power loss), sourced
-# after lib.sh, in the directory the load runs in.
+# (journal_crash.sh: kill -9; crashsim.sh and crashsim_gc.sh: simulated
+# power loss), sourced after lib.sh, in the directory the load runs in.
+
+# need_crashsim: skip the test (77) unless the crash-simulation daemon was
+# built (configure --enable-crashsim); sets CRASHSIM to it.
+need_crashsim() {
+	CRASHSIM="$top_builddir/daemon/pipelined-crashsim"
+	if [ ! -x "$CRASHSIM" ]; then
+		echo "SKIP: no $CRASHSIM (configure --enable-crashsim)"
+		finished=1
+		exit 77
+	fi
+}
 
 # kl_yaml: the pipeline every client submits (a fan-out, failures, a
 # retry, short sleeps), into kl.yaml.

@@ -22,12 +22,7 @@
 need python3
 set -e
 
-CRASHSIM="$top_builddir/daemon/pipelined-crashsim"
-if [ ! -x "$CRASHSIM" ]; then
-	echo "SKIP: no $CRASHSIM (configure --enable-crashsim)"
-	finished=1
-	exit 77
-fi
+need_crashsim
 LOOPS=${PIPELINED_CRASHSIM_LOOPS:-30}
 MODELS=${PIPELINED_CRASHSIM_MODELS:-psow sector}
 CLIENTS=${PIPELINED_CRASHSIM_CLIENTS:-4}

@@ -29,12 +29,7 @@
 need python3
 set -e
 
-CRASHSIM="$top_builddir/daemon/pipelined-crashsim"
-if [ ! -x "$CRASHSIM" ]; then
-	echo "SKIP: no $CRASHSIM (configure --enable-crashsim)"
-	finished=1
-	exit 77
-fi
+need_crashsim
 ROUNDS=${PIPELINED_CRASHSIM_STEP_LOOPS:-1}
 MODELS=${PIPELINED_CRASHSIM_STEP_MODELS:-kill psow}
 NORMAL=$PIPELINED
