@@ -9,9 +9,10 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 libevent-dev libbsd-dev libmsgpack-dev libyaml-dev libjansson-dev libinih-dev
 libsystemd-dev libhiredis-dev check"
 # systemd: systemd-analyze and systemd-socket-activate for the unit tests;
-# the Celery runner's tests start a private Redis and stock Celery workers.
+# the Celery runner's tests start a private Redis and stock Celery workers;
+# strace injects I/O errors into the journal (tests/e2e/faults.sh).
 test_pkgs="clang libclang-rt-14-dev llvm clang-tidy graphviz systemd
-redis-server python3-celery python3-redis"
+redis-server python3-celery python3-redis strace"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
