@@ -126,8 +126,20 @@ STATE=$TMP/state
 # --- 1 KiB zeroed in the middle of a segment (of a copy) -----------------------
 cp -a "$STATE" "$TMP/damaged"
 SEG=$(cd "$TMP/damaged/journal" && ls -S seg-*.pjl | head -n 1)
-SIZE=$(wc -c <"$TMP/damaged/journal/$SEG")
-OFF=$((SIZE / 2))
+# OFF: the first record past the middle that is not padding (zeros over
+# a PAD record's zeros would change nothing).
+OFF=$(python3 - "$TMP/damaged/journal/$SEG" <<'EOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off = 64
+while off < len(data):
+    magic, ln, seq, typ = struct.unpack_from("<IIQB", data, off)
+    if off >= len(data) // 2 and typ != 8:
+        break
+    off += 28 + ln
+print(off)
+EOF
+)
 # touched.txt: the executions with a record overlapping [OFF, OFF+1024) (the
 # record format of docs/journal.md), "created" for those whose creation
 # record it is: those are lost, the others only miss some changes.
