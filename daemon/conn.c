@@ -42,6 +42,7 @@ struct conn {
 };
 
 static void	conn_maybe_free(struct conn *);
+static void	conn_set_input_limit(struct conn *);
 
 static void
 conn_kill_cb(evutil_socket_t fd, short ev, void *arg)
@@ -149,9 +150,7 @@ conn_new(struct daemon *d, int fd, const struct peer *peer)
 		fatalx("bufferevent_socket_new failed");
 	c->read_timer = evtimer_new(d->base, conn_read_timeout_cb, c);
 	c->kill_ev = event_new(d->base, -1, 0, conn_kill_cb, c);
-	/* Never buffer more input than one frame and its header. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    d->opts.max_frame + PROTO_HEADER);
+	conn_set_input_limit(c);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -267,6 +266,24 @@ conn_find(struct daemon *d, uint64_t serial)
 		if (c->serial == serial && !c->dead)
 			return c;
 	return NULL;
+}
+
+/* Never buffer more input than one frame (max_frame) and its header. */
+static void
+conn_set_input_limit(struct conn *c)
+{
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    c->d->opts.max_frame + PROTO_HEADER);
+}
+
+/* max_frame changed (a reload): every connection takes the new limit. */
+void
+conn_limits_changed(struct daemon *d)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &d->conns, entry)
+		conn_set_input_limit(c);
 }
 
 /* Close every connection once what is queued for it was written. */

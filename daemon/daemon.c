@@ -553,6 +553,7 @@ daemon_reload(struct daemon *d, char **msg)
 		log_set_level(lvl);
 	daemon_set_admin_group(d);
 	runner_reconfigure(d->opts.max_parallel);
+	conn_limits_changed(d);
 	registry_reload(d, &p);
 	buf_init(&out);
 	buf_addf(&out, "reloaded %s: max_parallel %u, %zu queue limit%s, "

@@ -202,6 +202,7 @@ void	 conn_send_error(struct conn *, int64_t id, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 conn_close_after_write(struct conn *);
 void	 conn_drain_all(struct daemon *);
+void	 conn_limits_changed(struct daemon *);
 const struct peer *conn_peer(const struct conn *);
 uint64_t conn_serial(const struct conn *);
 struct conn *conn_find(struct daemon *, uint64_t serial);

@@ -159,6 +159,31 @@ expect_exit 0 "a reload with a setting bound at start" pctl reload
 check "  names what waits for a restart" \
 	grep -q "kept until a restart: journal_sync" "$TMP/out"
 check "  and applies the rest" is 3 "$(status_field max_parallel)"
+
+# max_frame raised by a reload holds for connections already open: one
+# connected before sends a frame between the old and the new limit.
+sed -i '1i max_frame = 64K' "$CONF"
+expect_exit 0 "a reload lowering max_frame to 64K" pctl reload
+cat >"$TMP/frame.py" <<'EOF'
+import os, sys, time
+from rawclient import connect, frame, pack, reply
+s = connect(sys.argv[1], timeout=20)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+body = pack({"v": 1, "id": 7, "op": "hello", "pad": b"p" * 100000})
+s.sendall(frame(body))
+r = reply(s)
+sys.exit(0 if r is not None and r.get("id") == 7 and r.get("ok") else 1)
+EOF
+PYTHONPATH="$top_srcdir/tests/e2e" python3 "$TMP/frame.py" "$SOCK" \
+    "$TMP/frame.go" &
+FRAMEPY=$!
+sed -i 's/^max_frame = 64K$/max_frame = 1M/' "$CONF"
+sleep 0.5
+expect_exit 0 "a reload raising max_frame to 1M" pctl reload
+touch "$TMP/frame.go"
+check "  a connection opened before sends a 100 KB frame: answered" \
+	wait "$FRAMEPY"
 pctl status --json >"$TMP/status.json"
 check "  the journal is still synced as at start" \
 	is batch "$(jpy "$TMP/status.json" 'd["journal"]["sync"]')"
