@@ -68,7 +68,7 @@ conn_fail(const char *fmt, ...)
 }
 
 /*
- * The socket to use, as SPEC 10 orders the choices: --socket, then
+ * The socket to use, as `pipectl --help` orders the choices: --socket, then
  * $PIPELINED_SOCKET, then the per-user socket when one exists (a user
  * daemon), then the system one.  An empty variable counts as unset.
  */

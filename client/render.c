@@ -3,7 +3,7 @@
  * tree, the list table and watch lines (run --wait's progress line is in
  * progress.c).
  *
- * Everything reads the daemon's reply objects (SPEC 10 shapes) as they
+ * Everything reads the daemon's reply objects (docs/protocol.md) as they
  * came, and treats every field as optional: a newer daemon may add
  * fields, an older one may lack some, and a missing field is printed as
  * "-" rather than refused.  JSON output is not made here: commands print

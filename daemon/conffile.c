@@ -1,5 +1,5 @@
 /*
- * The configuration file (SPEC 11), INI style, read with inih.
+ * The configuration file (docs/configuration.md), INI style, read with inih.
  *
  * inih splits lines into sections, keys and values; the reader below
  * feeds it one line at a time, counting lines so that every error names

@@ -122,7 +122,10 @@ submit_check_input(struct conn *c, int64_t id, const struct node *input)
 		    "than %d levels", PL_MAX_DEPTH);
 		return -1;
 	}
-	/* Each key is an environment variable of every task (SPEC 5). */
+	/*
+	 * Each key is an environment variable of every task
+	 * (docs/protocol.md).
+	 */
 	if (node_count(input) > PL_MAX_ENV) {
 		conn_send_error(c, id, "bad_request", "input has %zu keys, over "
 		    "the limit of %d", node_count(input), PL_MAX_ENV);

@@ -1,6 +1,7 @@
 /*
- * Addresses of results (SPEC 2): 42, 42/1, 42/1/build, 42/1/build/3, and
- * without a pipeline iterator the short forms 42/build and 42/build/3.
+ * Addresses of results (docs/protocol.md): 42, 42/1, 42/1/build,
+ * 42/1/build/3, and without a pipeline iterator the short forms 42/build
+ * and 42/build/3.
  */
 #ifndef PL_ADDRESS_H
 #define PL_ADDRESS_H

@@ -18,7 +18,7 @@ outcome_init(struct outcome *o)
 	o->exit_code = -1;
 }
 
-/* Map an outcome to a status and the message of SPEC 5. */
+/* Map an outcome to a status and the message docs/runners.md gives. */
 enum status
 outcome_status(const struct outcome *o, char **msg)
 {

@@ -1,9 +1,9 @@
 /*
  * How one attempt of a task ended, whichever runner ran it, and the status
- * and message that follow (SPEC 5): exit 0 is DONE; exit N, a signal, a
- * failed exec, a timeout or a runner's own failure ("worker lost") are
- * RUNTIME_ERROR with the same wording everywhere.  struct outcome is part
- * of the runner ABI (<pipelined/runner.h>).
+ * and message that follow (docs/runners.md): exit 0 is DONE; exit N, a
+ * signal, a failed exec, a timeout or a runner's own failure ("worker
+ * lost") are RUNTIME_ERROR with the same wording everywhere.  struct
+ * outcome is part of the runner ABI (<pipelined/runner.h>).
  */
 #ifndef PL_OUTCOME_H
 #define PL_OUTCOME_H

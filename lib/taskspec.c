@@ -1,5 +1,6 @@
 /*
- * Task specs: argv placeholders and the task environment of SPEC 5.
+ * Task specs: argv placeholders and the task environment
+ * (docs/pipeline-format.md).
  */
 #include "config.h"
 

@@ -1,9 +1,10 @@
 /*
  * Everything needed to run one attempt of a task result, resolved: argv
- * with its placeholders filled, the complete environment of SPEC 5, the
- * working directory and the limits.  The local runners hand it to the
- * spawn facility; remote runners send it to workers.  struct taskspec is
- * part of the runner ABI (<pipelined/runner.h>).
+ * with its placeholders filled, the complete environment
+ * (docs/pipeline-format.md), the working directory and the limits.  The
+ * local runners hand it to the spawn facility; remote runners send it to
+ * workers.  struct taskspec is part of the runner ABI
+ * (<pipelined/runner.h>).
  */
 #ifndef PL_TASKSPEC_H
 #define PL_TASKSPEC_H

@@ -61,7 +61,7 @@ view_instance(const struct task_result *tr)
 {
 	struct node	*m = node_new(NODE_MAP);
 
-	/* SPEC 10's order: times after the process's figures. */
+	/* The order of show --json: times after the process's figures. */
 	view_put(m, "index", node_new_int(tr->index));
 	view_put(m, "object", view_object(tr->object));
 	view_put(m, "status", view_str(status_name(tr->r.status)));
@@ -149,7 +149,7 @@ view_execution(const struct execution *e, bool results)
 	    node_new_int((int64_t)e->retry_of) : node_new(NODE_NULL));
 	view_put(m, "retried_by", e->retried_by != 0 ?
 	    node_new_int((int64_t)e->retried_by) : node_new(NODE_NULL));
-	/* Only for a registered pipeline's runs: others keep SPEC 10's keys. */
+	/* Only for a registered pipeline's runs (docs/protocol.md, "show"). */
 	if (e->registered != NULL)
 		view_put(m, "registered", view_str(e->registered));
 	if (e->def->user != NULL)

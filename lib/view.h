@@ -1,6 +1,6 @@
 /*
- * Views of results as document values, in the shapes of SPEC 10: what
- * "show", "list" and "watch" send, and what pipectl prints with --json.
+ * Views of results as document values: what "show", "list" and "watch"
+ * send (docs/protocol.md), and what pipectl prints with --json.
  */
 #ifndef PL_VIEW_H
 #define PL_VIEW_H

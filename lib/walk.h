@@ -1,6 +1,7 @@
 /*
  * The walker: one execution's progress through its graph under the four
- * rules (SPEC 6), shared by every runner.
+ * rules (docs/runners.md, "The rules every runner keeps"), shared by
+ * every runner.
  *
  * A runner decides where and when a task result runs; the walker decides
  * which may run and what follows from each outcome:

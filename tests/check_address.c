@@ -1,8 +1,8 @@
 /*
- * Unit tests for lib/address.c and lib/timefmt.c: every address form of
- * SPEC 2 and the malformed ones (zero, signs, empty parts, trailing
- * slashes, too many parts, non-digit and overflowing numbers, long task
- * names); resolving against executions with and without a pipeline
+ * Unit tests for lib/address.c and lib/timefmt.c: every address form
+ * (docs/protocol.md) and the malformed ones (zero, signs, empty parts,
+ * trailing slashes, too many parts, non-digit and overflowing numbers,
+ * long task names); resolving against executions with and without a pipeline
  * iterator, with the exact errors for what does not exist; RFC 3339 times
  * both ways (microseconds, times before 1970, parse errors) and the short
  * elapsed times shown to people.

@@ -1,8 +1,9 @@
 /*
  * Unit tests for the Celery runner's pure parts (runners/celery): the
  * broker URL, durations, base64 and UUIDs; the complete task envelope and
- * the revoke (CELERY.md 1.2, 3.2: a message missing any of it can take a
- * worker fleet down); result documents and worker events; liveness.
+ * the revoke (docs/runners.md, "The Celery runner": a message missing any
+ * of it can take a worker fleet down); result documents and worker
+ * events; liveness.
  */
 #include "config.h"
 

@@ -2,11 +2,11 @@
  * Unit tests for lib/history.c, lib/reporter.c and lib/view.c: ids that
  * only grow, lookups by id (present, missing, between), positions, and
  * removal; the reporter's fan-out to its sinks in the order they were
- * added, removal, and its count; and the views pipectl prints (SPEC 10):
- * the exact keys of each level in SPEC order plus the documented extras
- * (message at every level, "iterator" on executions and tasks,
- * "isolation" on task results, "retry_of" and "retried_by"), their
- * values, and null for times not set.  The history runs in memory here;
+ * added, removal, and its count; and the views pipectl prints
+ * (docs/protocol.md): the exact keys of each level in their order plus
+ * the documented extras (message at every level, "iterator" on executions
+ * and tasks, "isolation" on task results, "retry_of" and "retried_by"),
+ * their values, and null for times not set.  The history runs in memory here;
  * the journal behind it has its own tests.
  */
 #include "config.h"
@@ -359,8 +359,8 @@ keys_of(const struct node *m)
 }
 
 /*
- * m must have exactly the keys of SPEC 10 (spec) and the extras, and the
- * SPEC keys in SPEC's order.
+ * m must have exactly the base keys (spec) and the extras, and the base
+ * keys in their order.
  */
 static void
 expect_keys(const char *level, const struct node *m, const char *spec,
@@ -387,7 +387,7 @@ expect_keys(const char *level, const struct node *m, const char *spec,
 			if (strcmp(node_map_key(m, i)->text, k) == 0)
 				break;
 		ck_assert_msg(i >= pos, "%s: \"%s\" is not in the order of "
-		    "SPEC 10 (\"%s\")", level, have, spec);
+		    "the base keys (\"%s\")", level, have, spec);
 		pos = i;
 	}
 	free(copy);
@@ -427,7 +427,7 @@ view_fixture(void)
 	return e;
 }
 
-/* The keys of every level of "show" and "list", as SPEC 10 has them. */
+/* The keys of every level of "show" and "list". */
 START_TEST(test_view_keys)
 {
 	struct execution	*e = view_fixture();
@@ -578,7 +578,7 @@ START_TEST(test_view_signal)
 }
 END_TEST
 
-/* Watch events: exactly SPEC 10's keys and values at every level. */
+/* Watch events: exactly docs/protocol.md's keys and values at every level. */
 START_TEST(test_view_event)
 {
 	struct execution	*e = view_fixture();

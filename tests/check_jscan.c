@@ -28,8 +28,8 @@
  * reported; what a snapshot covers, up to its end record, is skipped
  * silently) and sequence rules
  * (gaps, repeats, steps back, a refused record, a foreign segment) on
- * hand-built files.  Last, SPEC 8's rule that damage never takes
- * undamaged records with it, for a damaged snapshot.
+ * hand-built files.  Last, docs/journal.md's rule that damage never costs
+ * records that are intact, for a damaged snapshot.
  */
 #include "config.h"
 
@@ -870,7 +870,8 @@ START_TEST(test_snapshot_after_end)
 END_TEST
 
 /*
- * SPEC 8: "a damaged journal ... never takes undamaged records with it".
+ * docs/journal.md: "a damaged journal ... never costs records that are
+ * intact".
  * The sample's snapshot cut after its tenth record, with nothing older to
  * fall back on: its first ten records must still come back.
  */

@@ -1,10 +1,10 @@
 /*
- * Unit tests for lib/taskspec.c and lib/outcome.c: the environment of SPEC
- * 5 exactly (every name and value, nothing more, later levels overriding
- * earlier ones), the iterator objects and inputs as text or JSON, input
- * key mangling, argv placeholders, run lines, the working directory, the
- * limits a spec carries, iterator command specs, and the status and
- * message of every kind of outcome.
+ * Unit tests for lib/taskspec.c and lib/outcome.c: the task environment
+ * (docs/pipeline-format.md) exactly (every name and value, nothing more,
+ * later levels overriding earlier ones), the iterator objects and inputs as
+ * text or JSON, input key mangling, argv placeholders, run lines, the
+ * working directory, the limits a spec carries, iterator command specs, and
+ * the status and message of every kind of outcome.
  */
 #include "config.h"
 

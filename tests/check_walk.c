@@ -1,10 +1,11 @@
 /*
  * Unit tests for the walker (lib/walk.c), with the test as a fake runner
- * (walkfake.c): the four rules of SPEC 6, the failure policy with and
- * without keep_going, retries, required inputs and empty static lists.
+ * (walkfake.c): the four rules of docs/runners.md, the failure policy
+ * with and without keep_going, retries, required inputs and empty static
+ * lists.
  * Each test plays a scenario step by step and compares what the runner
  * was told (ready/stop/finished, in order) and what every object went
- * through (statuses and messages) with SPEC 3-6.  Cancels and outcomes
+ * through (statuses and messages) with those rules.  Cancels and outcomes
  * are in check_walk_cancel.c, iterator commands and the randomized runs
  * in check_walk_iter.c.
  */
@@ -273,9 +274,10 @@ START_TEST(test_rule4_instance_fails)
 END_TEST
 
 /*
- * SPEC 6: "the first failure stops it - no new task starts".  An instance
- * failing is that failure, even while its launched siblings are still
- * being stopped: a queued task must not start meanwhile.
+ * docs/runners.md: "the first failure stops the pipeline result: nothing
+ * new starts".  An instance failing is that failure, even while its
+ * launched siblings are still being stopped: a queued task must not start
+ * meanwhile.
  */
 START_TEST(test_rule4_stops_at_first_failure)
 {
@@ -561,7 +563,8 @@ END_TEST
 
 /*
  * An empty static list whose parent fails: like every child of a failed
- * task it must end CANCELLED (SPEC 6), not stay DONE from the start.
+ * task it must end CANCELLED (docs/runners.md), not stay DONE from the
+ * start.
  */
 START_TEST(test_empty_list_parent_fails)
 {

@@ -5,8 +5,8 @@
  * cancels while the command runs.  Then randomized runs of lib/walk.c:
  * random DAGs with static iterators, retries, keep_going, pipeline
  * iterators, a sequential runner and user cancels, driven to the end by
- * the fake runner in a random order, and checked against the rules (SPEC
- * 3, 6) as they go and once everything is final.
+ * the fake runner in a random order, and checked against the rules
+ * (docs/runners.md) as they go and once everything is final.
  */
 #include "config.h"
 
@@ -491,7 +491,7 @@ final_seq(struct fake *f, const struct result *r)
 	return 0;
 }
 
-/* Check a parent's status against its children's (SPEC 3 roll-up). */
+/* Check a parent's status against its children's (the roll-up). */
 static void
 check_rollup(struct fake *f, const struct result *parent,
     const struct result **kids, size_t n)

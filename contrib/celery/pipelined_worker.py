@@ -143,7 +143,10 @@ class _Run:
             else min(cap, OUTPUT_TAIL)
 
     def _child(self):
-        """In the child, before exec: the process a task gets (SPEC 5)."""
+        """In the child, before exec: the process a task gets.
+
+        As docs/security.md describes it ("What a task runs as").
+        """
         os.umask(0o022)
         for sig in range(1, signal.NSIG):
             if sig in (signal.SIGKILL, signal.SIGSTOP):

@@ -85,7 +85,7 @@ struct spawn_exit {
 typedef void (*spawn_exit_cb)(struct spawn *, const struct spawn_exit *,
     void *arg);
 
-/* One attempt of a task result, resolved (SPEC 5). */
+/* One attempt of a task result, resolved (docs/runners.md, "task specs"). */
 struct taskspec {
 	char			**argv;		/* NULL-terminated */
 	char			**envp;		/* NULL-terminated, complete */

@@ -225,7 +225,10 @@ ctask_push_reply(struct celery *c, const char *id, long long n,
 		    s != NULL ? s : "error");
 }
 
-/* Push the message to its queue (CELERY.md 1.1), or wait for the broker. */
+/*
+ * Push the message to its queue (docs/runners.md, "The Celery runner":
+ * Sending), or wait for the broker.
+ */
 void
 ctask_send(struct ctask *ct)
 {

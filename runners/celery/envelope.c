@@ -1,7 +1,8 @@
 /*
- * The Celery wire format (CELERY.md): the full protocol v2 envelope of a
- * pipelined.run_task message, the revoke broadcast, and reading result
- * documents and worker events.  JSON through jansson both ways.
+ * The Celery wire format (docs/runners.md, "The Celery runner"): the full
+ * protocol v2 envelope of a pipelined.run_task message, the revoke
+ * broadcast, and reading result documents and worker events.  JSON
+ * through jansson both ways.
  *
  * A malformed message can take a whole worker fleet down (a missing
  * delivery_tag or delivery_info, a body that is not a 3-element array),
@@ -104,9 +105,9 @@ envelope_dump(json_t *j, size_t *len)
 }
 
 /*
- * The message of one task (CELERY.md 1.2): body [args, kwargs, embed]
- * with args [spec], base64; headers and properties complete.  NULL with
- * *err when the command cannot be sent (not valid UTF-8).
+ * The message of one task (docs/runners.md, Sending): body [args, kwargs,
+ * embed] with args [spec], base64; headers and properties complete.  NULL
+ * with *err when the command cannot be sent (not valid UTF-8).
  */
 char *
 envelope_task(struct celery *c, struct ctask *ct, const struct taskspec *ts,
@@ -151,8 +152,8 @@ envelope_task(struct celery *c, struct ctask *ct, const struct taskspec *ts,
 }
 
 /*
- * A revoke with terminate, SIGTERM only (CELERY.md 3.2), to every worker or
- * to the one named.
+ * A revoke with terminate, SIGTERM only (docs/runners.md, Cancel), to every
+ * worker or to the one named.
  */
 char *
 envelope_revoke(struct celery *c, const char *id, const char *worker,
@@ -271,7 +272,10 @@ envelope_exception(const json_t *r, char **first)
 	return t;
 }
 
-/* Read a result document (CELERY.md 2.1); -1 with *err when unreadable. */
+/*
+ * Read a result document (docs/runners.md, Results); -1 with *err when
+ * unreadable.
+ */
 int
 envelope_meta(struct meta *m, const char *s, size_t len, char **err)
 {

@@ -3,7 +3,7 @@
  * 2 s (and worker.online, worker.offline) on /DB.celeryev/; a task whose
  * worker went silent for worker_timeout, went offline, or came back as a
  * new process (its earlier tasks died with the old one) is lost: without
- * this it would stay STARTED forever (CELERY.md 3.4).
+ * this it would stay STARTED forever (docs/runners.md, Liveness).
  */
 #include "config.h"
 

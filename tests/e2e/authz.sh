@@ -1,11 +1,11 @@
 #!/bin/sh
-# Multi-user security with real users (SPEC 5, 11, 12; docs/security.md):
+# Multi-user security with real users (docs/security.md):
 #
 # - the authorization matrix: two users, a member of the admin group and
 #   root, each running every operation on their own executions and on
 #   others'; another user's execution answers exactly as a missing one;
 # - what a task runs as: the submitter's uid, gid and groups, no
-#   capabilities, fds 0-2, the SPEC 5 environment; a uid without a user
+#   capabilities, fds 0-2, the task environment; a uid without a user
 #   entry runs nothing;
 # - forged identity fields in raw requests change nothing;
 # - every limit a client controls, exceeded once: a clear error, nothing
@@ -168,7 +168,7 @@ if getent group pipelined >/dev/null 2>&1; then
 else
 	SOCK_GROUP=root
 fi
-check "root's socket: 0660, owner root, group $SOCK_GROUP (SPEC 11)" \
+check "root's socket: 0660, owner root, group $SOCK_GROUP (docs/security.md)" \
 	is "660 root $SOCK_GROUP" "$(stat -c '%a %U %G' "$SOCK")"
 check "  in a directory root owns, 0755" \
 	is "755 root" "$(stat -c '%a %U' "$TMP/run")"
@@ -563,7 +563,7 @@ for _me in alice bob carol; do
 	check "  fd 3 is that directory" \
 		grep -q ' 3 -> /proc/[0-9]*/fd$' "$TMP/fds.$_me"
 	ilog "$_me" "$_i" env >"$TMP/env.$_me"
-	check "  exactly the SPEC 5 environment (no iterator, no input)" \
+	check "  exactly the task environment (no iterator, no input)" \
 		is "HOME LANG LOGNAME PATH PIPELINE_ATTEMPT PIPELINE_EXECUTION_ID PIPELINE_INPUT PIPELINE_NAME PIPELINE_RESULT_INDEX PIPELINE_TASK SHELL TASK_INDEX USER" \
 		"$(sed -n 's/=.*//p' "$TMP/env.$_me" | sort | tr '\n' ' ' | sed 's/ $//')"
 	check "  HOME, USER, LOGNAME, SHELL of $_me; LANG from the daemon" \

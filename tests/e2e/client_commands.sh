@@ -1,8 +1,8 @@
 #!/bin/sh
-# pipectl against a live daemon (SPEC 10): run's outputs and exit codes,
-# logs (plain, --follow while the task runs, the output cap), list and its
-# filters, the JSON shapes of show and list, watch events in order, wait's
-# exit codes, status.
+# pipectl against a live daemon (docs/protocol.md): run's outputs and exit
+# codes, logs (plain, --follow while the task runs, the output cap), list
+# and its filters, the JSON shapes of show and list, watch events in order,
+# wait's exit codes, status.
 . "$(dirname "$0")/lib.sh"
 need python3
 set -e
@@ -186,7 +186,7 @@ import json, re, sys
 show = json.load(open("show.json"))
 lst = json.load(open("list.json"))
 which = sys.argv[1]
-# SPEC 10, the example of pipectl show --json, level by level.
+# The keys of pipectl show --json, level by level.
 SPEC = {
     "execution": {"id", "pipeline", "status", "message", "runner", "owner",
                   "submitted", "started", "completed", "input", "results"},
@@ -197,7 +197,7 @@ SPEC = {
                  "signal", "attempts", "started", "completed", "cpu_user_us",
                  "cpu_system_us", "max_rss_kib"},
 }
-# What pipelined sends beyond SPEC 10's example (reported, not in the SPEC).
+# What pipelined sends beyond those (docs/protocol.md, "show").
 EXTRA = {
     "execution": {"iterator", "retry_of", "retried_by"},
     "result": {"message"},
@@ -222,7 +222,7 @@ elif which == "no-other-keys":
     for lvl, o in objs:
         other = set(o) - SPEC[lvl] - EXTRA[lvl]
         if other:
-            bad.append("%s has keys beyond SPEC 10: %s" % (lvl, sorted(other)))
+            bad.append("%s has other keys: %s" % (lvl, sorted(other)))
 elif which == "types":
     for lvl, o in objs:
         for k in ("submitted", "started", "completed"):
@@ -257,8 +257,8 @@ for b in bad:
     print("  " + b, file=sys.stderr)
 sys.exit(1 if bad else 0)
 EOF
-check "show --json: every key of SPEC 10 at every level" python3 shape.py spec-keys
-check "show --json: no keys beyond SPEC 10 but the known additions" \
+check "show --json: every base key at every level" python3 shape.py spec-keys
+check "show --json: no keys beyond the base ones but the known additions" \
 	python3 shape.py no-other-keys
 check "show --json: times RFC 3339 UTC with microseconds, values and figures typed" \
 	python3 shape.py types

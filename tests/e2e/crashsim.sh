@@ -1,5 +1,5 @@
 #!/bin/sh
-# Simulated power loss (RELIABILITY T2, T9; docs/reliability.md "Crash
+# Simulated power loss (docs/reliability.md, T2 and T9, "Crash
 # simulation"): daemon/pipelined-crashsim (configure --enable-crashsim)
 # runs under load -- clients submitting all the time, every
 # acknowledgement logged -- and loses power at a random sync or write:

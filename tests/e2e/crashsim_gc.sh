@@ -1,7 +1,7 @@
 #!/bin/sh
-# Crashes at each step of compaction and rotation (RELIABILITY T7;
-# docs/reliability.md "Crash simulation"): a dry run of pipelined-crashsim
-# traces every journal call that `pipectl gc` makes (its rotation: the
+# Crashes at each step of compaction and rotation (docs/reliability.md,
+# T7, "Crash simulation"): a dry run of pipelined-crashsim traces every
+# journal call that `pipectl gc` makes (its rotation: the
 # SEGMENT_END written and synced, the new segment created, written,
 # synced, renamed, the directory synced; the snapshot created, written,
 # synced, renamed, the directory synced; the covered segments unlinked,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Injected I/O errors (RELIABILITY T3; docs/reliability.md "Injected I/O
+# Injected I/O errors (docs/reliability.md, T3, "Injected I/O
 # errors"): strace, attached to the running daemon, makes one journal
 # system call fail.
 #  - fdatasync EIO at the Nth sync (the sync thread's: -f): the daemon

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Iterators and inputs (SPEC 4): a task iterator computed from what a parent
-# wrote, empty iterators, a failing iterate_command (task: RUNTIME_ERROR
-# with the last line of its stderr, children cancelled; pipeline:
-# CONFIG_ERROR), a pipeline iterate_command, and required inputs.
+# Iterators and inputs (docs/pipeline-format.md): a task iterator computed
+# from what a parent wrote, empty iterators, a failing iterate_command
+# (task: RUNTIME_ERROR with the last line of its stderr, children cancelled;
+# pipeline: CONFIG_ERROR), a pipeline iterate_command, and required inputs.
 . "$(dirname "$0")/lib.sh"
 need python3
 set -e

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The journal (SPEC 8, docs/journal.md): the history is byte-identical
+# The journal (docs/journal.md): the history is byte-identical
 # across a SIGTERM restart (T9); retry runs only what did not succeed and
 # the links survive a restart; gc and --max-executions remove finished
 # executions and their logs, compact into a snapshot, and ids go on after a

@@ -1,12 +1,13 @@
 #!/bin/sh
-# Crashes (docs/journal.md "Replay", RELIABILITY T13 and T1): kill -9 of the
-# daemon with tasks running (they become RUNTIME_ERROR "interrupted: daemon
-# restarted", never run again, their processes are killed at the restart,
-# the failure policy goes on, ids are not reused); then the kill loop:
-# clients submitting all the time, the daemon SIGKILLed at a random moment
-# and restarted, PIPELINED_KILL_LOOPS times (default 200): no
-# acknowledged submission lost, no duplicate id, no status going back,
-# --verify finding nothing but a torn tail, the daemon starting every time.
+# Crashes (docs/journal.md "Replay", docs/reliability.md T13 and T1):
+# kill -9 of the daemon with tasks running (they become RUNTIME_ERROR
+# "interrupted: daemon restarted", never run again, their processes are
+# killed at the restart, the failure policy goes on, ids are not reused);
+# then the kill loop: clients submitting all the time, the daemon SIGKILLed
+# at a random moment and restarted, PIPELINED_KILL_LOOPS times (default
+# 200): no acknowledged submission lost, no duplicate id, no status going
+# back, --verify finding nothing but a torn tail, the daemon starting every
+# time.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/e2e/ackload.sh"
 need python3

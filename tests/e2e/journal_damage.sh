@@ -1,12 +1,12 @@
 #!/bin/sh
-# The journal's lock and damage (docs/journal.md, RELIABILITY T6, T14): a
-# second daemon on the same state directory exits 100 and touches nothing;
-# a torn tail reported by --verify and cut by the daemon, nothing else lost;
-# pipelined --verify on a healthy journal and on one with 1 KiB zeroed in
-# the middle of a segment (exit 1, the segment and byte range named); the
-# daemon still starts on it, logs the damage, pipectl status shows it,
-# every execution the damage did not touch is as it was, and the next gc
-# sets the damaged segment aside.  A task result's end kept but its
+# The journal's lock and damage (docs/journal.md; docs/reliability.md T6,
+# T14): a second daemon on the same state directory exits 100 and touches
+# nothing; a torn tail reported by --verify and cut by the daemon, nothing
+# else lost; pipelined --verify on a healthy journal and on one with 1 KiB
+# zeroed in the middle of a segment (exit 1, the segment and byte range
+# named); the daemon still starts on it, logs the damage, pipectl status
+# shows it, every execution the damage did not touch is as it was, and the
+# next gc sets the damaged segment aside.  A task result's end kept but its
 # parents' lost (a power loss keeping a later write): the restart finishes
 # them.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# A full disk (docs/journal.md "Writing", RELIABILITY T8): the state
+# A full disk (docs/journal.md "Writing", docs/reliability.md T8): the state
 # directory on a 2 MiB tmpfs, filled while a task runs.  Submissions then
 # fail with a clear error naming the journal (exit 1), reads keep working,
 # pipectl status says the journal is unavailable, gc fails, the running

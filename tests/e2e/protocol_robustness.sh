@@ -1,5 +1,5 @@
 #!/bin/sh
-# The socket protocol under abuse (SPEC 9, docs/protocol.md): garbage,
+# The socket protocol under abuse (docs/protocol.md): garbage,
 # oversize and malformed frames get the documented error reply where one
 # can be framed and the connection closed where not; the daemon keeps
 # serving everyone else meanwhile.  A stalled half frame is closed by the

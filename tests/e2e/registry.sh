@@ -1,14 +1,15 @@
 #!/bin/sh
-# Registered pipelines (SPEC 11, 12): the pipelines directory, read at
-# start and on reload (pipelines_dir may change); valid, invalid (every
-# error as FILE:LINE:COL), refused (group-writable) files and two files of
-# one name; pipectl run NAME, an unknown or refused name (exit 4), an
-# invalid one recording a CONFIG_ERROR execution; pipectl pipelines and
-# its digest (runs, last status, success rate; a file of the same name not
-# counted), surviving a restart; graph NAME; an edit picked up by reload
-# and by SIGHUP while an execution started before keeps its definition;
-# and, as root, user: (a non-administrator may not run another user's
-# pipeline, root and that user may, and the tasks really run as it).
+# Registered pipelines (docs/configuration.md, docs/pipeline-format.md): the
+# pipelines directory, read at start and on reload (pipelines_dir may
+# change); valid, invalid (every error as FILE:LINE:COL), refused
+# (group-writable) files and two files of one name; pipectl run NAME, an
+# unknown or refused name (exit 4), an invalid one recording a CONFIG_ERROR
+# execution; pipectl pipelines and its digest (runs, last status, success
+# rate; a file of the same name not counted), surviving a restart; graph
+# NAME; an edit picked up by reload and by SIGHUP while an execution started
+# before keeps its definition; and, as root, user: (a non-administrator may
+# not run another user's pipeline, root and that user may, and the tasks
+# really run as it).
 . "$(dirname "$0")/lib.sh"
 need python3
 set -e

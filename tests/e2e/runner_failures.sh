@@ -1,8 +1,8 @@
 #!/bin/sh
-# How tasks end (SPEC 5): the outcome messages and figures, timeouts (the
-# process tree gone), retries (attempts, PIPELINE_ATTEMPT, the log markers,
-# retry_delay), and cancel killing a whole tree, setsid grandchildren
-# included.
+# How tasks end (docs/runners.md): the outcome messages and figures,
+# timeouts (the process tree gone), retries (attempts, PIPELINE_ATTEMPT, the
+# log markers, retry_delay), and cancel killing a whole tree, setsid
+# grandchildren included.
 . "$(dirname "$0")/lib.sh"
 need python3
 set -e

@@ -1,7 +1,7 @@
 #!/bin/sh
-# The scheduling rules (SPEC 6) as seen from the tasks themselves: the tasks
-# write timestamps and pids, the checks compare them.  The seed's three
-# runner tests, parallelism on local and its absence on eager, rule 3
+# The scheduling rules (docs/runners.md) as seen from the tasks themselves:
+# the tasks write timestamps and pids, the checks compare them.  The seed's
+# three runner tests, parallelism on local and its absence on eager, rule 3
 # (pipeline results independent), rule 4 (iterator instances before any
 # child; a failed instance kills its siblings and cancels the children) and
 # keep_going.

@@ -1,6 +1,6 @@
 #!/bin/sh
-# sd_notify (SPEC 11), against a listener that stands in for systemd on
-# NOTIFY_SOCKET: READY=1 only once the journal is replayed and the socket
+# sd_notify (docs/systemd.md), against a listener that stands in for systemd
+# on NOTIFY_SOCKET: READY=1 only once the journal is replayed and the socket
 # answers, STATUS= with the running and queued counts and at most once a
 # second, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM; each
 # from the service's main process, a detaching daemon included.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Socket activation (SPEC 11): started by systemd-socket-activate, as
+# Socket activation (docs/systemd.md): started by systemd-socket-activate, as
 # systemd starts pipelined.service from pipelined.socket, the daemon takes
 # the socket it is given, runs a pipeline through it, and leaves the socket
 # file alone when it exits.  More than one socket, or a socket of the wrong

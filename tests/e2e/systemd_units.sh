@@ -1,8 +1,8 @@
 #!/bin/sh
-# The units in systemd/ (SPEC 11), checked offline: systemd need not be
-# PID 1 for `systemd-analyze verify`, which loads unit files from the paths
-# given and checks every setting, the ExecStart= program included.  Then
-# the hardening's exposure figure, and the sysusers.d and tmpfiles.d
+# The units in systemd/ (docs/systemd.md), checked offline: systemd need not
+# be PID 1 for `systemd-analyze verify`, which loads unit files from the
+# paths given and checks every setting, the ExecStart= program included.
+# Then the hardening's exposure figure, and the sysusers.d and tmpfiles.d
 # snippets applied to a scratch root.
 . "$(dirname "$0")/lib.sh"
 need systemd-analyze

@@ -1,8 +1,8 @@
 #!/bin/sh
-# What a task's process gets (SPEC 5): exactly the documented environment
-# and nothing of the daemon's own, env precedence, argv placeholders,
-# iterator items as compact JSON, only fds 0-2 with stdin /dev/null,
-# umask 022, the working directory.
+# What a task's process gets (docs/pipeline-format.md, docs/security.md):
+# exactly the documented environment and nothing of the daemon's own, env
+# precedence, argv placeholders, iterator items as compact JSON, only fds
+# 0-2 with stdin /dev/null, umask 022, the working directory.
 . "$(dirname "$0")/lib.sh"
 need python3
 set -e
@@ -43,7 +43,7 @@ submit p.yaml --input-json '{"date": "2026-11-27", "my-key.x": 1, "obj": {"a": [
 wait_exec "$ID" || :
 pctl logs "$ID/dump" >env.out
 check "env: task DONE" is DONE "$(sx "$ID" 'inst("dump")["status"]')"
-check "env: exactly the SPEC 5 names (no iterator: no PIPELINE_OBJECT, TASK_OBJECT)" \
+check "env: exactly the task environment's names (no iterator: no PIPELINE_OBJECT, TASK_OBJECT)" \
 	is "ALPHA BETA GAMMA HOME LANG LOGNAME PATH PIPELINE_ATTEMPT PIPELINE_EXECUTION_ID PIPELINE_INPUT PIPELINE_INPUT_DATE PIPELINE_INPUT_MY_KEY_X PIPELINE_INPUT_OBJ PIPELINE_INPUT_WHO PIPELINE_NAME PIPELINE_RESULT_INDEX PIPELINE_TASK SHELL TASK_INDEX USER" \
 	"$(names env.out)"
 check "env: nothing of the daemon's environment leaks (LEAKME, ASAN_OPTIONS)" \
