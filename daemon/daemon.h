@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "journal.h"
 #include "jscan.h"
+#include "node.h"
 #include "proto.h"
 
 struct cgroup_root;
@@ -237,6 +238,8 @@ bool	 dispatch_may_see(const struct peer *, const struct execution *);
 void	 dispatch_reply(struct conn *, struct node *reply);
 struct execution *dispatch_execution(struct conn *, const struct node *req,
 	    int64_t id);
+int	 dispatch_optional(struct conn *, const struct node *req, int64_t id,
+	    const char *key, enum node_type, const char *what);
 
 /* submit.c */
 void	 submit_op(struct conn *, const struct node *req, int64_t id);

@@ -40,6 +40,22 @@ dispatch_reply(struct conn *c, struct node *reply)
 	node_free(reply);
 }
 
+/*
+ * An optional field: 0 when it is absent or of type t; otherwise a
+ * bad_request reply ("KEY must be WHAT") and -1.
+ */
+int
+dispatch_optional(struct conn *c, const struct node *req, int64_t id,
+    const char *key, enum node_type t, const char *what)
+{
+	const struct node	*v = proto_get(req, key);
+
+	if (v == NULL || v->type == t)
+		return 0;
+	conn_send_error(c, id, "bad_request", "%s must be %s", key, what);
+	return -1;
+}
+
 /* The execution a request names by "execution", or an error reply. */
 struct execution *
 dispatch_execution(struct conn *c, const struct node *req, int64_t id)
@@ -174,6 +190,11 @@ dispatch_list(struct conn *c, const struct node *req, int64_t id)
 	int64_t			 since = 0, limit = 50;
 	size_t			 i;
 
+	if (dispatch_optional(c, req, id, "pipeline", NODE_STR,
+	    "a string") == -1 ||
+	    dispatch_optional(c, req, id, "status", NODE_STR,
+	    "a string") == -1)
+		return;
 	pname = proto_get_str(req, "pipeline");
 	if ((sname = proto_get_str(req, "status")) != NULL &&
 	    status_from_name(sname, &st) == -1) {

@@ -305,7 +305,10 @@ submit_op(struct conn *c, const struct node *req, int64_t id)
 	struct execution	*e;
 	char			*msg;
 
-	if (submit_can_create(c, id) == -1)
+	if (submit_can_create(c, id) == -1 ||
+	    dispatch_optional(c, req, id, "runner", NODE_STR, "a string") == -1 ||
+	    dispatch_optional(c, req, id, "source", NODE_STR, "a string") == -1 ||
+	    dispatch_optional(c, req, id, "watch", NODE_BOOL, "a boolean") == -1)
 		return;
 	doc = proto_get(req, "pipeline");
 	cwd = proto_get_str(req, "cwd");
@@ -382,7 +385,8 @@ submit_retry(struct conn *c, const struct node *req, int64_t id)
 	struct execution	*orig, *e;
 	char			*err = NULL;
 
-	if ((orig = dispatch_execution(c, req, id)) == NULL ||
+	if (dispatch_optional(c, req, id, "watch", NODE_BOOL, "a boolean") == -1 ||
+	    (orig = dispatch_execution(c, req, id)) == NULL ||
 	    submit_can_create(c, id) == -1 ||
 	    pipelines_check_user(c, id, orig->def->name, orig->def->user) == -1)
 		return;

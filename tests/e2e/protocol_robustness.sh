@@ -106,6 +106,22 @@ def case(name):
     if name == "wrong-type":
         return expect_error_kept(req(v=1, id=8, op="show", execution="one"),
                                  "bad_request", rid=8)
+    if name == "wrong-type-optional":
+        # Optional fields of the wrong type are refused, not ignored.
+        doc = {"name": "x", "tasks": {"a": {"run": "true"}}}
+        return all(expect_error_kept(req(v=1, id=9, op=op, **kw),
+                                     "bad_request", text, rid=9)
+                   for op, kw, text in [
+                       ("submit", {"pipeline": doc, "cwd": "/", "runner": 5},
+                        "runner must be a string"),
+                       ("submit", {"pipeline": doc, "cwd": "/", "source": 5},
+                        "source must be a string"),
+                       ("submit", {"pipeline": doc, "cwd": "/", "watch": "yes"},
+                        "watch must be a boolean"),
+                       ("retry", {"execution": 1, "watch": 1},
+                        "watch must be a boolean"),
+                       ("list", {"pipeline": 1}, "pipeline must be a string"),
+                       ("list", {"status": 1}, "status must be a string")])
     if name == "many-bad":
         # A burst of bad connections, each dropped at once by the client.
         for k in range(200):
@@ -195,6 +211,8 @@ check "an unknown op: unknown_op naming it, id echoed" raw unknown-op
 check "no v: version error" raw no-version
 check "v 99: version error" raw bad-version
 check "a field of the wrong type: bad_request" raw wrong-type
+check "optional fields of the wrong type: bad_request naming each" \
+	raw wrong-type-optional
 check "200 bad connections dropped by their clients" raw many-bad
 check "clients gone before their replies (no SIGPIPE death)" raw hangup-early
 check "several requests in one write: answered in order" raw pipelined-requests
