@@ -131,8 +131,9 @@ raw() {
 	    "$UPY" "$TMP/raw.py" "$SOCK" "$@"
 }
 
-if ! run_as alice test -x "$PIPECTL"; then
-	echo "SKIP: $ALICE cannot run $PIPECTL (a directory others cannot reach)"
+if ! run_as alice test -x "$PIPECTL" ||
+    ! run_as alice test -r "$top_srcdir/tests/e2e/rawclient.py"; then
+	echo "SKIP: $ALICE cannot run $PIPECTL or read the tests (a directory others cannot reach)"
 	finished=1
 	exit 77
 fi
