@@ -187,27 +187,16 @@ pipelines_table(FILE *f, const struct node *list, bool color)
 int
 cmd_pipelines(struct pipectl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd	*c = pipectl_find("pipelines");
 	const struct node	*list;
 	struct node		*reply;
 	struct conn		*conn;
-	bool			 json = false;
+	bool			 json;
 	char			*text;
-	int			 ch, rc;
+	int			 rc;
 
-	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		default:
-			return pipectl_bad_option(c, ch, argv);
-		}
-	}
+	if ((rc = pipectl_json_option(c, argc, argv, &json)) != EXIT_OK)
+		return rc;
 	if (optind != argc)
 		return pipectl_usage(c, "unexpected argument '%s'",
 		    argv[optind]);

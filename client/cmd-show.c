@@ -59,27 +59,16 @@ show_json(FILE *f, const struct node *exec)
 int
 cmd_show(struct pipectl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd	*c = pipectl_find("show");
 	const struct node	*exec;
 	struct node		*reply;
 	struct conn		*conn;
 	int64_t			 id;
-	bool			 json = false;
-	int			 ch, rc;
+	bool			 json;
+	int			 rc;
 
-	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		default:
-			return pipectl_bad_option(c, ch, argv);
-		}
-	}
+	if ((rc = pipectl_json_option(c, argc, argv, &json)) != EXIT_OK)
+		return rc;
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)

@@ -107,23 +107,16 @@ status_journal(const struct node *j)
 int
 cmd_status(struct pipectl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd	*c = pipectl_find("status");
 	struct node		*req, *reply;
 	struct conn		*conn;
 	char			 buf[32], *s;
 	int64_t			 up;
-	int			 ch, rc, json = 0;
+	int			 rc;
+	bool			 json;
 
-	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (ch == 'j')
-			json = 1;
-		else
-			return pipectl_bad_option(c, ch, argv);
-	}
+	if ((rc = pipectl_json_option(c, argc, argv, &json)) != EXIT_OK)
+		return rc;
 	if (optind != argc)
 		return pipectl_usage(c, "unexpected argument '%s'",
 		    argv[optind]);

@@ -145,29 +145,18 @@ watch_next(struct watch *w, int timeout_ms, struct node **msgp)
 int
 cmd_watch(struct pipectl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd	*c = pipectl_find("watch");
 	const struct node	*ev;
 	struct node		*msg;
 	struct conn		*conn;
 	struct watch		 w;
 	int64_t			 id = 0;
-	bool			 json = false;
+	bool			 json;
 	char			*text;
-	int			 ch, rc;
+	int			 rc;
 
-	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		default:
-			return pipectl_bad_option(c, ch, argv);
-		}
-	}
+	if ((rc = pipectl_json_option(c, argc, argv, &json)) != EXIT_OK)
+		return rc;
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)

@@ -309,6 +309,28 @@ pipectl_usage(const struct cmd *c, const char *fmt, ...)
 }
 
 /*
+ * Read the options of a command whose only option is --json: EXIT_OK with
+ * *json set and optind at the first operand, or the usage error's status.
+ */
+int
+pipectl_json_option(const struct cmd *c, int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	ch;
+
+	*json = false;
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return pipectl_bad_option(c, ch, argv);
+		*json = true;
+	}
+	return EXIT_OK;
+}
+
+/*
  * Report an option getopt_long refused (opterr is off, the optstring
  * starts with ':') as a usage error in our own words.
  */

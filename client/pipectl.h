@@ -134,6 +134,7 @@ int	pipectl_usage(const struct cmd *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	pipectl_help_requested(const struct cmd *, int, char **);
 int	pipectl_bad_option(const struct cmd *, int, char **);
+int	pipectl_json_option(const struct cmd *, int, char **, bool *json);
 const struct cmd *pipectl_find(const char *);
 
 #endif
