@@ -38,10 +38,29 @@
 #define CGROUP_EMPTY_POLL_MS	10
 /* Passes over cgroup.procs, to catch processes forked meanwhile. */
 #define CGROUP_SIGNAL_ROUNDS	4
+/* Empty task cgroups kept for reuse (two descriptors each). */
+#define CGROUP_POOL_MAX		8
+
+/* A task cgroup of the pool (see cgroup_get). */
+struct cgroup {
+	struct cgroup_root	*root;
+	char			 name[32];
+	int			 fd;		/* the directory */
+	int			 peak_fd;	/* memory.peak, or -1 */
+	bool			 peak_ok;	/* peak_fd counts this use only */
+	bool			 killed;	/* cgroup.kill was written */
+	int64_t			 base_user;	/* cpu.stat when taken */
+	int64_t			 base_system;
+	int64_t			 base_peak;	/* bytes, when taken */
+	struct cgroup		*next;		/* in the pool */
+};
 
 struct cgroup_root {
-	char	*path;
-	int	 fd;
+	char		*path;
+	int		 fd;
+	struct cgroup	*pool;
+	unsigned	 npool;
+	uint64_t	 serial;	/* names new task cgroups */
 };
 
 /* Read a small interface file whole into buf (NUL-terminated). */
@@ -402,12 +421,21 @@ out:
 	return r;
 }
 
+static void	cgroup_free(struct cgroup *);
+
 /* Close the root, removing its directory if nothing is left in it. */
 void
 cgroup_root_close(struct cgroup_root *r)
 {
+	struct cgroup	*cg;
+
 	if (r == NULL)
 		return;
+	while ((cg = r->pool) != NULL) {
+		r->pool = cg->next;
+		(void)cgroup_remove(r, cg->fd, cg->name);
+		cgroup_free(cg);
+	}
 	close(r->fd);
 	if (rmdir(r->path) == -1 && errno != EBUSY && errno != ENOTEMPTY)
 		log_debug("cgroup: rmdir %s: %s", r->path, strerror(errno));
@@ -588,31 +616,48 @@ cgroup_populated(int dirfd)
 	return cgroup_key(text, "populated") > 0;
 }
 
+/* user_usec and system_usec from cpu.stat. */
+static int
+cgroup_cpu(int dirfd, int64_t *user_us, int64_t *system_us)
+{
+	char	text[1024];
+
+	if (cgroup_read(dirfd, "cpu.stat", text, sizeof text) == -1)
+		return -1;
+	if ((*user_us = cgroup_key(text, "user_usec")) < 0 ||
+	    (*system_us = cgroup_key(text, "system_usec")) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A plain number of bytes (memory.peak), or -1. */
+static int64_t
+cgroup_bytes(const char *text)
+{
+	long long	v;
+
+	errno = 0;
+	v = strtoll(text, NULL, 10);
+	return errno == 0 && v >= 0 ? v : -1;
+}
+
 /* CPU times from cpu.stat; peak memory from memory.peak, or -1 without. */
 int
 cgroup_usage(int dirfd, int64_t *user_us, int64_t *system_us,
     int64_t *peak_kib)
 {
-	char	text[1024];
-	int64_t	u, s;
+	char	text[64];
+	int64_t	peak;
 
 	*peak_kib = -1;
-	if (cgroup_read(dirfd, "cpu.stat", text, sizeof text) == -1)
+	if (cgroup_cpu(dirfd, user_us, system_us) == -1)
 		return -1;
-	if ((u = cgroup_key(text, "user_usec")) < 0 ||
-	    (s = cgroup_key(text, "system_usec")) < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	*user_us = u;
-	*system_us = s;
-	/* Only with the memory controller; a plain number of bytes. */
-	if (cgroup_read(dirfd, "memory.peak", text, sizeof text) > 0) {
-		errno = 0;
-		u = strtoll(text, NULL, 10);
-		if (errno == 0 && u >= 0)
-			*peak_kib = u / 1024;
-	}
+	/* Only with the memory controller. */
+	if (cgroup_read(dirfd, "memory.peak", text, sizeof text) > 0 &&
+	    (peak = cgroup_bytes(text)) >= 0)
+		*peak_kib = peak / 1024;
 	return 0;
 }
 
@@ -624,4 +669,150 @@ cgroup_destroy(struct cgroup_root *r, int dirfd, const char *name)
 		return;
 	(void)cgroup_remove(r, dirfd, name);
 	close(dirfd);
+}
+
+/*
+ * The pool.  A task cgroup whose processes are all gone is as good as a
+ * new one but for its counters, so it is kept and used again instead of a
+ * rmdir and a mkdir per task (the dearest calls of a task's start and end).
+ * Usage then counts from the moment it is taken: CPU as a difference of
+ * cpu.stat, the memory peak through a descriptor of memory.peak reset at
+ * that moment (kernel 6.12: the reset holds for that descriptor only),
+ * less what the cgroup held then (the page cache of earlier tasks).
+ *
+ * A cgroup that cgroup.kill was written to is never used again: recent
+ * kernels (6.18 here) compare the kill count of the parent's cgroup with
+ * the target's when CLONE_INTO_CGROUP places a child, so every later
+ * child would be killed at birth.  So a task cgroup is only killed when
+ * something is left in it.
+ */
+
+/* The number memory.peak shows through fd, or -1. */
+static int64_t
+cgroup_peak_at(int fd)
+{
+	char	text[64];
+	ssize_t	n;
+
+	do
+		n = pread(fd, text, sizeof text - 1, 0);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	return cgroup_bytes(text);
+}
+
+/* Close a task cgroup's descriptors and free it (not its directory). */
+static void
+cgroup_free(struct cgroup *cg)
+{
+	if (cg->peak_fd != -1)
+		close(cg->peak_fd);
+	close(cg->fd);
+	free(cg);
+}
+
+/* Take cg from the pool: count from now.  False if it is unusable. */
+static bool
+cgroup_reuse(struct cgroup *cg)
+{
+	if (cgroup_cpu(cg->fd, &cg->base_user, &cg->base_system) == -1)
+		return false;	/* removed behind our back, or worse */
+	cg->peak_ok = cg->peak_fd != -1 && write(cg->peak_fd, "0", 1) == 1 &&
+	    (cg->base_peak = cgroup_peak_at(cg->peak_fd)) >= 0;
+	return true;
+}
+
+/* An empty cgroup for one task, from the pool or new (see cgroup.h). */
+struct cgroup *
+cgroup_get(struct cgroup_root *r)
+{
+	struct cgroup	*cg;
+
+	while ((cg = r->pool) != NULL) {
+		r->pool = cg->next;
+		r->npool--;
+		cg->next = NULL;
+		if (cgroup_reuse(cg))
+			return cg;
+		log_warn("cgroup: %s/%s", r->path, cg->name);
+		(void)unlinkat(r->fd, cg->name, AT_REMOVEDIR);
+		cgroup_free(cg);
+	}
+	cg = xcalloc(1, sizeof *cg);
+	cg->root = r;
+	snprintf(cg->name, sizeof cg->name, "task-%" PRIu64, ++r->serial);
+	if ((cg->fd = cgroup_create(r, cg->name)) == -1) {
+		free(cg);
+		return NULL;
+	}
+	/* Writable for the resets of later uses, where the kernel has them. */
+	if ((cg->peak_fd = openat(cg->fd, "memory.peak", O_RDWR |
+	    O_CLOEXEC)) == -1)
+		cg->peak_fd = openat(cg->fd, "memory.peak", O_RDONLY |
+		    O_CLOEXEC);
+	/* New: every counter starts at zero. */
+	cg->peak_ok = cg->peak_fd != -1;
+	return cg;
+}
+
+/* The directory, for spawning into. */
+int
+cgroup_fd(const struct cgroup *cg)
+{
+	return cg->fd;
+}
+
+/* Signal what runs in a task cgroup (see cgroup.h). */
+int
+cgroup_task_signal(struct cgroup *cg, int sig)
+{
+	if (sig == SIGKILL) {
+		/* Only we can put anything in it: empty stays empty. */
+		if (!cgroup_populated(cg->fd))
+			return 0;
+		cg->killed = true;
+	}
+	return cgroup_signal(cg->fd, sig);
+}
+
+/* Usage since cgroup_get (see cgroup.h). */
+int
+cgroup_task_usage(const struct cgroup *cg, int64_t *user_us,
+    int64_t *system_us, int64_t *peak_kib)
+{
+	int64_t	u, s, peak;
+
+	*peak_kib = -1;
+	if (cgroup_cpu(cg->fd, &u, &s) == -1)
+		return -1;
+	*user_us = u > cg->base_user ? u - cg->base_user : 0;
+	*system_us = s > cg->base_system ? s - cg->base_system : 0;
+	if (cg->peak_ok && (peak = cgroup_peak_at(cg->peak_fd)) >= 0)
+		*peak_kib = (peak > cg->base_peak ? peak - cg->base_peak : 0) /
+		    1024;
+	return 0;
+}
+
+/* Done with a task's cgroup (see cgroup.h). */
+void
+cgroup_put(struct cgroup *cg)
+{
+	struct cgroup_root	*r;
+	char			 text[256];
+
+	if (cg == NULL)
+		return;
+	r = cg->root;
+	if (!cg->killed && r->npool < CGROUP_POOL_MAX &&
+	    cgroup_read(cg->fd, "cgroup.events", text, sizeof text) != -1 &&
+	    cgroup_key(text, "populated") == 0) {
+		cg->next = r->pool;
+		r->pool = cg;
+		r->npool++;
+		return;
+	}
+	(void)cgroup_remove(r, cg->fd, cg->name);
+	cgroup_free(cg);
 }

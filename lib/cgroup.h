@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct cgroup;
 struct cgroup_root;
 
 /*
@@ -43,5 +44,24 @@ int	cgroup_usage(int dirfd, int64_t *user_us, int64_t *system_us,
 	    int64_t *peak_kib);
 /* Kill what is left, then remove it; closes dirfd. */
 void	cgroup_destroy(struct cgroup_root *, int dirfd, const char *name);
+
+/*
+ * Task cgroups, kept for reuse.  cgroup_get() gives an empty cgroup: one
+ * left by an earlier task, or a new one (named task-N); NULL (logged) if
+ * none can be had.  cgroup_task_usage() counts from cgroup_get(): CPU in
+ * µs, and the memory peak in KiB above what the cgroup held when taken
+ * (-1 when the kernel cannot reset memory.peak, before 6.12, or has no
+ * memory controller there).  cgroup_task_signal() is cgroup_signal()
+ * but for SIGKILL to an empty cgroup, which does nothing.  cgroup_put()
+ * hands it back: into the pool when nothing runs in it any more and it
+ * was never killed, else killed and removed.  The pool goes with
+ * cgroup_root_close().
+ */
+struct cgroup	*cgroup_get(struct cgroup_root *);
+int		 cgroup_fd(const struct cgroup *);
+int		 cgroup_task_signal(struct cgroup *, int sig);
+int		 cgroup_task_usage(const struct cgroup *, int64_t *user_us,
+		    int64_t *system_us, int64_t *peak_kib);
+void		 cgroup_put(struct cgroup *);
 
 #endif

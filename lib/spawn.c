@@ -53,7 +53,8 @@ struct spawn {
 	pid_t			 pid;
 	int			 pidfd;
 	int			 report_fd;	/* read end of the exec-error pipe */
-	int			 cgroup_fd;	/* our own copy, or -1 */
+	int			 cgroup_fd;	/* our own copy, cg's, or -1 */
+	struct cgroup		*cg;		/* a task cgroup of the pool */
 	bool			 placed;	/* the clone put it in the cgroup */
 	bool			 exited;	/* reaped */
 	struct spawn_exit	 exit;
@@ -289,7 +290,8 @@ spawn_record(struct spawn *sp, const siginfo_t *si, const struct rusage *ru,
 	ex->cpu_system_us = spawn_tv_us(&ru->ru_stime);
 	ex->max_rss_kib = ru->ru_maxrss;
 	/* The cgroup also counts grandchildren nobody waited for. */
-	if (sp->cgroup_fd != -1 && cgroup_usage(sp->cgroup_fd, &u, &s,
+	if (sp->cg != NULL ? cgroup_task_usage(sp->cg, &u, &s, &peak) == 0 :
+	    sp->cgroup_fd != -1 && cgroup_usage(sp->cgroup_fd, &u, &s,
 	    &peak) == 0) {
 		ex->cpu_user_us = u;
 		ex->cpu_system_us = s;
@@ -357,6 +359,14 @@ struct spawn *
 spawn_start(struct event_base *base, const struct spawn_cmd *cmd,
     spawn_exit_cb cb, void *arg, char **err)
 {
+	return spawn_start_cgroup(base, cmd, NULL, cb, arg, err);
+}
+
+/* As spawn_start, into a task cgroup of the pool (see spawn.h). */
+struct spawn *
+spawn_start_cgroup(struct event_base *base, const struct spawn_cmd *cmd,
+    struct cgroup *cg, spawn_exit_cb cb, void *arg, char **err)
+{
 	struct isolate	 is;
 	struct spawn	*sp;
 	sigset_t	 all, old;
@@ -416,7 +426,9 @@ spawn_start(struct event_base *base, const struct spawn_cmd *cmd,
 	sp->pidfd = -1;
 	sp->report_fd = pfd[0];
 	sp->cgroup_fd = -1;
-	if (cmd->cgroup_fd != -1 &&
+	if ((sp->cg = cg) != NULL)
+		sp->cgroup_fd = cgroup_fd(cg);
+	else if (cmd->cgroup_fd != -1 &&
 	    (sp->cgroup_fd = fcntl(cmd->cgroup_fd, F_DUPFD_CLOEXEC, 3)) == -1) {
 		saved = errno;
 		goto fail;
@@ -466,7 +478,7 @@ fail:
 	if (null_fd != -1)
 		close(null_fd);
 	spawn_free_paths(paths, npaths);
-	if (sp->cgroup_fd != -1)
+	if (sp->cgroup_fd != -1 && sp->cg == NULL)
 		close(sp->cgroup_fd);
 	close(sp->report_fd);
 	free(sp);
@@ -497,7 +509,8 @@ spawn_signal_tree(struct spawn *sp, int sig)
 		    syscall(SYS_pidfd_send_signal, sp->pidfd, sig, NULL, 0) == -1 &&
 		    errno != ESRCH)
 			rc = -1;
-		if (cgroup_signal(sp->cgroup_fd, sig) == -1)
+		if ((sp->cg != NULL ? cgroup_task_signal(sp->cg, sig) :
+		    cgroup_signal(sp->cgroup_fd, sig)) == -1)
 			rc = -1;
 		return rc;
 	}
@@ -550,7 +563,7 @@ spawn_free(struct spawn *sp)
 		close(sp->pidfd);
 	if (sp->report_fd != -1)
 		close(sp->report_fd);
-	if (sp->cgroup_fd != -1)
+	if (sp->cgroup_fd != -1 && sp->cg == NULL)
 		close(sp->cgroup_fd);
 	free(sp);
 }

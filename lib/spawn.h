@@ -23,10 +23,9 @@
 
 #include <pipelined/runner.h>	/* spawn_limits, spawn_cmd, spawn_exit */
 
+struct cgroup;
 struct event_base;
 struct spawn;
-
-
 
 /*
  * Start a process.  Returns NULL with *err set (to free) when it could not
@@ -36,6 +35,14 @@ struct spawn;
  * spawn_free().
  */
 struct spawn	*spawn_start(struct event_base *, const struct spawn_cmd *,
+		    spawn_exit_cb, void *arg, char **err);
+/*
+ * The same into cg, a task cgroup of the pool (cgroup.h), instead of
+ * cmd->cgroup_fd: its usage is counted from cgroup_get().  cg must outlive
+ * the spawn; NULL: no cgroup.
+ */
+struct spawn	*spawn_start_cgroup(struct event_base *,
+		    const struct spawn_cmd *, struct cgroup *cg,
 		    spawn_exit_cb, void *arg, char **err);
 pid_t		 spawn_pid(const struct spawn *);
 /*

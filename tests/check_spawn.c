@@ -176,9 +176,9 @@ cmd_init(struct spawn_cmd *c, char *const *argv)
 	c->out_fd = c->err_fd = c->cgroup_fd = -1;
 }
 
-/* Start cmd with stdout and stderr captured into r->out. */
+/* Start cmd in cg (a task cgroup, or NULL), output captured into r->out. */
 static void
-run_start(struct run *r, struct spawn_cmd *c)
+run_start_cg(struct run *r, struct spawn_cmd *c, struct cgroup *cg)
 {
 	char	*err = NULL;
 	int	 p[2];
@@ -189,12 +189,19 @@ run_start(struct run *r, struct spawn_cmd *c)
 	r->base = event_base_new();
 	ck_assert_int_eq(pipe(p), 0);
 	c->out_fd = p[1];
-	r->sp = spawn_start(r->base, c, run_exit_cb, r, &err);
+	r->sp = spawn_start_cgroup(r->base, c, cg, run_exit_cb, r, &err);
 	ck_assert_msg(r->sp != NULL, "spawn_start: %s", err);
 	close(p[1]);
 	r->cap = capture_start(r->base, p[0], -1, &r->out, 1 << 20,
 	    run_eof_cb, r);
 	ck_assert_ptr_nonnull(r->cap);
+}
+
+/* Start cmd with stdout and stderr captured into r->out. */
+static void
+run_start(struct run *r, struct spawn_cmd *c)
+{
+	run_start_cg(r, c, NULL);
 }
 
 /*
@@ -231,14 +238,20 @@ run_end(struct run *r)
 	event_base_free(r->base);
 }
 
-/* Run argv to completion in a fresh loop. */
+/* Run argv to completion in a fresh loop, in cg (or none). */
 static void
-run_argv(struct run *r, struct spawn_cmd *c)
+run_argv_cg(struct run *r, struct spawn_cmd *c, struct cgroup *cg)
 {
-	run_start(r, c);
+	run_start_cg(r, c, cg);
 	run_until(r, 0);
 	ck_assert_int_eq(r->nexit, 1);
 	ck_assert_int_eq(r->neof, 1);
+}
+
+static void
+run_argv(struct run *r, struct spawn_cmd *c)
+{
+	run_argv_cg(r, c, NULL);
 }
 
 /* Whether pid is gone or a zombie (PID 1 here may not reap orphans). */
@@ -684,6 +697,108 @@ START_TEST(test_usage)
 }
 END_TEST
 
+/* Whether two descriptors are of the same directory. */
+static bool
+same_dir(int a, int b)
+{
+	struct stat	x, y;
+
+	ck_assert_int_eq(fstat(a, &x), 0);
+	ck_assert_int_eq(fstat(b, &y), 0);
+	return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* How many cgroups the test root holds. */
+static int
+count_cgroups(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir(cgpath));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_type == DT_DIR && de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Task cgroups of the pool: an empty one is used again with its usage
+ * counted afresh; one that was killed never is (a child cloned into it
+ * would be killed at birth), and the next task runs; the pool keeps
+ * CGROUP_POOL_MAX (8) and goes with the root.
+ */
+START_TEST(test_cgroup_pool)
+{
+	char		*busy[] = { "sh", "-c", BUSY, NULL };
+	char		*quick[] = { "true", NULL };
+	char		*tree[] = { "sh", "-c", "sleep 100 & echo $!; wait",
+			    NULL };
+	struct cgroup	*cg, *many[9];
+	struct spawn_cmd c;
+	struct run	 r;
+	pid_t		 gc;
+	int		 first, i;
+
+	if ((cgroot = test_cgroot()) == NULL)
+		return;
+	ck_assert_ptr_nonnull(cg = cgroup_get(cgroot));
+	ck_assert_int_ge(first = dup(cgroup_fd(cg)), 0);
+	cmd_init(&c, busy);
+	run_argv_cg(&r, &c, cg);
+	ck_assert_int_eq(r.ex.exit_code, 0);
+	ck_assert_msg(r.ex.cpu_user_us >= 100000, "user %lld µs",
+	    (long long)r.ex.cpu_user_us);
+	ck_assert(spawn_in_cgroup(r.sp));
+	run_end(&r);
+	cgroup_put(cg);
+
+	ck_assert_ptr_nonnull(cg = cgroup_get(cgroot));
+	ck_assert(same_dir(cgroup_fd(cg), first));
+	cmd_init(&c, quick);
+	run_argv_cg(&r, &c, cg);
+	ck_assert_int_eq(r.ex.exit_code, 0);
+	ck_assert_msg(r.ex.cpu_user_us < 50000, "user %lld µs: the first "
+	    "task's counted too", (long long)r.ex.cpu_user_us);
+	run_end(&r);
+
+	cmd_init(&c, tree);
+	run_start_cg(&r, &c, cg);
+	run_until(&r, 1);
+	gc = (pid_t)atol(r.out.data);
+	ck_assert_int_eq(spawn_signal_tree(r.sp, SIGKILL), 0);
+	run_until(&r, 0);
+	ck_assert_int_eq(r.ex.signal, SIGKILL);
+	ck_assert(pid_dies(gc));
+	run_end(&r);
+	cgroup_put(cg);
+	ck_assert_int_eq(count_cgroups(), 0);
+
+	ck_assert_ptr_nonnull(cg = cgroup_get(cgroot));
+	ck_assert(!same_dir(cgroup_fd(cg), first));
+	close(first);
+	cmd_init(&c, quick);
+	run_argv_cg(&r, &c, cg);
+	ck_assert_int_eq(r.ex.signal, 0);
+	ck_assert_int_eq(r.ex.exit_code, 0);
+	run_end(&r);
+	cgroup_put(cg);
+
+	many[0] = cgroup_get(cgroot);
+	for (i = 1; i < 9; i++) {
+		ck_assert_ptr_nonnull(many[i] = cgroup_get(cgroot));
+		ck_assert(!same_dir(cgroup_fd(many[i]), cgroup_fd(many[0])));
+	}
+	for (i = 0; i < 9; i++)
+		cgroup_put(many[i]);
+	ck_assert_int_eq(count_cgroups(), 8);
+	cgroup_root_close(cgroot);
+	ck_assert_int_eq(access(cgpath, F_OK), -1);
+}
+END_TEST
+
 /*
  * In its cgroup before it runs anything: the child shows it; and a cgroup
  * removed meanwhile is refused, by the clone (NULL) or by the child, which
@@ -887,6 +1002,7 @@ spawn_suite(void)
 	tcase_add_test(tc, test_tree_pgrp);
 	tcase_add_test(tc, test_tree_cgroup);
 	tcase_add_test(tc, test_cgroup_placement);
+	tcase_add_test(tc, test_cgroup_pool);
 	tcase_add_test(tc, test_fallbacks);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_free_running);

@@ -43,8 +43,10 @@ struct proc {
 	int			 exited;
 	int			 eof;
 	int			 logfd;
-	int			 cgfd;
-	char			*cgname;
+	int			 out[2];	/* the pipe into the log */
+	int64_t			 room;		/* what the log may still take */
+	struct cgroup		*cg;
+	char			*setup_error;	/* from proc_prepare */
 	struct event		*timer;		/* timeout, then kill grace */
 	struct event		*drain;
 	struct event		*fail;		/* reports a failed start */
@@ -205,10 +207,39 @@ proc_open_log_cb(void *arg)
 }
 
 /*
+ * What the process needs and that may be had while its RUNNING record is
+ * being synced: the pipe into the log, what the log may still take (the
+ * cap covers every attempt's output), the cgroup.
+ */
+static void
+proc_setup(struct proc *p)
+{
+	const struct proc_host	*host = p->host;
+	struct stat		 st;
+	char			*path;
+
+	p->room = p->ts.output_cap;
+	if (p->attempt > 1) {
+		path = outlog_path(host->state_dir, p->tr);
+		if (stat(path, &st) == 0)
+			p->room = st.st_size >= p->room ? 0 :
+			    p->room - st.st_size;
+		free(path);
+	}
+	if (pipe2(p->out, O_CLOEXEC) == -1) {
+		p->out[0] = p->out[1] = -1;
+		p->setup_error = xprintf("pipe: %s", strerror(errno));
+		return;
+	}
+	if (host->cgroots != NULL)
+		p->cg = cgroup_get(host->cgroots);
+}
+
+/*
  * Begin the next attempt of tr: walk_begin() records it RUNNING (or says it
- * may not run: NULL) and its spec is resolved.  Nothing runs until
- * proc_start(), so that the RUNNING records of a batch of launches can be
- * made durable first, with one sync.
+ * may not run: NULL), its spec is resolved and its pipe and cgroup made.
+ * Nothing runs until proc_start(), so that the RUNNING records of a batch
+ * of launches can be made durable first, with one sync.
  */
 struct proc *
 proc_prepare(const struct proc_host *host, struct task_result *tr,
@@ -225,10 +256,11 @@ proc_prepare(const struct proc_host *host, struct task_result *tr,
 	p->tr = tr;
 	p->cb = cb;
 	p->arg = arg;
-	p->logfd = p->cgfd = -1;
+	p->logfd = p->out[0] = p->out[1] = -1;
 	p->attempt = attempt;
 	taskspec_task(&p->ts, tr, walk_runas(e), host->lang,
 	    (uint32_t)attempt);
+	proc_setup(p);
 	return p;
 }
 
@@ -243,6 +275,11 @@ proc_start(struct proc *p)
 		proc_fail(p, xstrdup("stopped before it started"));
 		return;
 	}
+	if (p->setup_error != NULL) {
+		proc_fail(p, p->setup_error);
+		p->setup_error = NULL;
+		return;
+	}
 	proc_spawn(p);
 }
 
@@ -252,47 +289,30 @@ proc_spawn(struct proc *p)
 {
 	const struct proc_host	*host = p->host;
 	struct task_result	*tr = p->tr;
-	const struct execution	*e = tr->r.exec;
 	struct spawn_cmd	 cmd;
 	struct timeval		 tv;
-	struct stat		 st;
-	char			*err = NULL, *path;
-	int			 pfd[2];
-	int64_t			 cap;
+	char			*err = NULL;
+	int			 rfd;
 
-	/* The cap covers the whole log, earlier attempts' output included. */
-	cap = p->ts.output_cap;
-	path = outlog_path(host->state_dir, tr);
-	if (p->attempt > 1 && stat(path, &st) == 0)
-		cap = st.st_size >= cap ? 0 : cap - st.st_size;
-	free(path);
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		proc_fail(p, xprintf("pipe: %s", strerror(errno)));
-		return;
-	}
-	if (host->cgroots != NULL) {
-		p->cgname = xprintf("%llu.%u.%s.%u.%d",
-		    (unsigned long long)e->id, tr->te->pr->index,
-		    e->def->tasks[tr->te->task].name, tr->index, p->attempt);
-		p->cgfd = cgroup_create(host->cgroots, p->cgname);
-	}
-	taskspec_spawn_cmd(&cmd, &p->ts, walk_runas(e));
-	cmd.out_fd = pfd[1];
-	cmd.cgroup_fd = p->cgfd;
-	p->sp = spawn_start(host->base, &cmd, proc_exit_cb, p, &err);
-	close(pfd[1]);
+	taskspec_spawn_cmd(&cmd, &p->ts, walk_runas(tr->r.exec));
+	cmd.out_fd = p->out[1];
+	p->sp = spawn_start_cgroup(host->base, &cmd, p->cg, proc_exit_cb, p,
+	    &err);
+	close(p->out[1]);
+	p->out[1] = -1;
 	if (p->sp == NULL) {
-		close(pfd[0]);
 		proc_fail(p, xprintf("cannot start: %s", err));
 		free(err);
 		return;
 	}
 	tr->isolation = spawn_in_cgroup(p->sp) ? "cgroup" : "process_group";
-	p->cap = capture_start(host->base, pfd[0], -1, NULL, cap, proc_eof_cb,
+	rfd = p->out[0];
+	p->out[0] = -1;
+	p->cap = capture_start(host->base, rfd, -1, NULL, p->room, proc_eof_cb,
 	    p);
 	if (p->cap == NULL)
 		p->eof = 1;	/* nothing to wait for: the fd is closed */
-	else if (cap > 0 || p->attempt == 1)
+	else if (p->room > 0 || p->attempt == 1)
 		/* A log cut by an earlier attempt takes nothing more. */
 		capture_set_opener(p->cap, proc_open_log_cb, p);
 	walk_started(tr, spawn_pid(p->sp));
@@ -326,11 +346,14 @@ proc_free(struct proc *p)
 		event_free(p->fail);
 	capture_free(p->cap);
 	spawn_free(p->sp);
-	if (p->cgfd != -1)
-		cgroup_destroy(p->host->cgroots, p->cgfd, p->cgname);
+	cgroup_put(p->cg);
+	if (p->out[0] != -1)
+		close(p->out[0]);
+	if (p->out[1] != -1)
+		close(p->out[1]);
 	if (p->logfd != -1)
 		close(p->logfd);
-	free(p->cgname);
+	free(p->setup_error);
 	free(p->error);
 	taskspec_clear(&p->ts);
 	free(p);

@@ -51,7 +51,8 @@ EOF
 	check "two daemons: after the other stopped, tasks still get a cgroup" \
 		is cgroup "$(sx "$ID" 'inst("a").get("isolation")')"
 	check "  (the task saw itself in a cgroup of its own)" \
-		sh -c 'grep -q "^0::/..*/$1\." cg.* 2>/dev/null' sh "$ID"
+		sh -c 'grep -q "^0::/..*/task-[0-9][0-9]*\$" cg.$1.* 2>/dev/null' \
+		sh "$ID"
 else
 	skip "two daemons side by side" "no cgroup of our own"
 fi
