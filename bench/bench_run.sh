@@ -7,46 +7,61 @@
 #   pipelined (local runner, --max-parallel 2), make -j2 and ninja -j2;
 #   the raw limit: posix_spawn of /bin/true with 2 in flight;
 #   pipelined again with journal_sync off, for what the journal costs;
+#   NSLOW independent tasks of 5 ms (/bin/sleep 0.005) through pipelined
+#   with the journal on and off and through make -j2: what the per-task
+#   costs come to for tasks that do something;
 #   ROUNDS runs of each (default 3), the best and the median shown;
 #   daemon RSS idle and with PENDING task results waiting.
 set -eu
 N=${N:-2000}
+NSLOW=${NSLOW:-400}
 PENDING=${PENDING:-10000}
 ROUNDS=${ROUNDS:-3}
 . "$(dirname "$0")/common.sh"
 
 now() { date +%s.%N; }
 
-gen_yaml() {	# gen_yaml independent|chain FILE
+# gen_yaml independent|chain FILE [COUNT [ARG...]]: COUNT tasks (N) that
+# run /bin/true, or the ARGs.
+gen_yaml() {
+	_shape=$1 _file=$2 _n=${3:-$N}
+	shift 2
+	[ $# -gt 0 ] && shift
+	_argv=$(IFS=,; echo "${*:-/bin/true}")
 	{
-		echo "name: bench-$1"
-		[ "$1" = independent ] && echo "ordering: {}"
+		echo "name: bench-$_shape"
+		[ "$_shape" = independent ] && echo "ordering: {}"
 		echo "tasks:"
 		i=0
-		while [ $i -lt "$N" ]; do
-			echo "  t$i: {argv: [/bin/true]}"
+		while [ $i -lt "$_n" ]; do
+			echo "  t$i: {argv: [$_argv]}"
 			i=$((i + 1))
 		done
-	} > "$2"
+	} > "$_file"
 }
 
-gen_make() {	# gen_make independent|chain FILE
+# gen_make independent|chain FILE [COUNT [ARG...]]: the same for make.
+gen_make() {
+	_shape=$1 _file=$2 _n=${3:-$N}
+	shift 2
+	[ $# -gt 0 ] && shift
+	_cmd=${*:-/bin/true}
 	{
 		printf 'all:'
-		i=0; while [ $i -lt "$N" ]; do printf ' t%d' $i; i=$((i + 1)); done
+		i=0; while [ $i -lt "$_n" ]; do printf ' t%d' $i; i=$((i + 1)); done
 		printf '\n.PHONY: all'
-		i=0; while [ $i -lt "$N" ]; do printf ' t%d' $i; i=$((i + 1)); done
+		i=0; while [ $i -lt "$_n" ]; do printf ' t%d' $i; i=$((i + 1)); done
 		printf '\n'
 		i=0
-		while [ $i -lt "$N" ]; do
-			if [ "$1" = chain ] && [ $i -gt 0 ]; then
-				printf 't%d: t%d\n\t@/bin/true\n' $i $((i - 1))
+		while [ $i -lt "$_n" ]; do
+			if [ "$_shape" = chain ] && [ $i -gt 0 ]; then
+				printf 't%d: t%d\n\t@%s\n' $i $((i - 1)) "$_cmd"
 			else
-				printf 't%d:\n\t@/bin/true\n' $i
+				printf 't%d:\n\t@%s\n' $i "$_cmd"
 			fi
 			i=$((i + 1))
 		done
-	} > "$2"
+	} > "$_file"
 }
 
 gen_ninja() {	# gen_ninja independent|chain FILE
@@ -88,7 +103,7 @@ daemon_stop() {
 }
 
 # timed NAME CMD...: run CMD ROUNDS times; print the best and the median
-# rate, and leave the best time in $best.
+# rate of TASKS (N) tasks, and leave the best time in $best.
 timed() {
 	_name=$1
 	shift
@@ -101,9 +116,16 @@ timed() {
 	done
 	best=$(sort -n "$tmp/times" | head -n 1)
 	_med=$(sort -n "$tmp/times" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
-	awk -v n="$N" -v b="$best" -v m="$_med" -v name="$_name" 'BEGIN {
+	awk -v n="${TASKS:-$N}" -v b="$best" -v m="$_med" -v name="$_name" 'BEGIN {
 		printf "%s: best %.3f s (%.0f tasks/s), median %.3f s (%.0f tasks/s)\n",
 		    name, b, n / b, m, n / m }'
+}
+
+# journal_share WHAT ON OFF: throughput with the journal against without.
+journal_share() {
+	awk -v on="$2" -v off="$3" -v s="$1" 'BEGIN {
+		printf "%s: with the journal (batch), %.0f%% of the throughput without\n",
+		    s, 100 * off / on }'
 }
 
 daemon_start batch
@@ -157,8 +179,19 @@ for shape in independent chain; do
 	timed "pipelined $shape, journal_sync off" \
 	    pipectl run "$tmp/$shape.yaml" --wait
 	eval "on=\$batch_$shape"
-	awk -v on="$on" -v off="$best" -v s="$shape" 'BEGIN {
-		printf "%s: with the journal (batch), %.0f%% of the throughput without\n",
-		    s, 100 * off / on }'
+	journal_share "$shape" "$on" "$best"
 done
 daemon_stop
+
+echo "== $NSLOW tasks of 5 ms, 2 at a time"
+gen_yaml independent "$tmp/slow.yaml" "$NSLOW" /bin/sleep 0.005
+gen_make independent "$tmp/slow.mk" "$NSLOW" /bin/sleep 0.005
+TASKS=$NSLOW
+for sync in batch off; do
+	daemon_start $sync
+	timed "pipelined, journal_sync $sync" pipectl run "$tmp/slow.yaml" --wait
+	eval "slow_$sync=\$best"
+	daemon_stop
+done
+journal_share "5 ms tasks" "$slow_batch" "$slow_off"
+timed "make -j2" make -s -j2 -B -f "$tmp/slow.mk"
