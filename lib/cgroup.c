@@ -49,6 +49,7 @@ struct cgroup {
 	int			 peak_fd;	/* memory.peak, or -1 */
 	bool			 peak_ok;	/* peak_fd counts this use only */
 	bool			 killed;	/* cgroup.kill was written */
+	bool			 single_use;	/* its memory.peak cannot be reset */
 	int64_t			 base_user;	/* cpu.stat when taken */
 	int64_t			 base_system;
 	int64_t			 base_peak;	/* bytes, when taken */
@@ -678,7 +679,8 @@ cgroup_destroy(struct cgroup_root *r, int dirfd, const char *name)
  * Usage then counts from the moment it is taken: CPU as a difference of
  * cpu.stat, the memory peak through a descriptor of memory.peak reset at
  * that moment (kernel 6.12: the reset holds for that descriptor only),
- * less what the cgroup held then (the page cache of earlier tasks).
+ * less what the cgroup held then (the page cache of earlier tasks).  Where
+ * memory.peak cannot be reset, cgroups are not reused.
  *
  * A cgroup that cgroup.kill was written to is never used again: recent
  * kernels (6.18 here) compare the kill count of the parent's cgroup with
@@ -747,11 +749,16 @@ cgroup_get(struct cgroup_root *r)
 		free(cg);
 		return NULL;
 	}
-	/* Writable for the resets of later uses, where the kernel has them. */
+	/*
+	 * A memory.peak that cannot be reset (before 6.12) would count
+	 * earlier tasks in later ones' figures: such a cgroup serves once.
+	 */
 	if ((cg->peak_fd = openat(cg->fd, "memory.peak", O_RDWR |
-	    O_CLOEXEC)) == -1)
-		cg->peak_fd = openat(cg->fd, "memory.peak", O_RDONLY |
-		    O_CLOEXEC);
+	    O_CLOEXEC)) != -1)
+		cg->single_use = write(cg->peak_fd, "0", 1) != 1;
+	else if ((cg->peak_fd = openat(cg->fd, "memory.peak", O_RDONLY |
+	    O_CLOEXEC)) != -1)
+		cg->single_use = true;
 	/* New: every counter starts at zero. */
 	cg->peak_ok = cg->peak_fd != -1;
 	return cg;
@@ -805,7 +812,7 @@ cgroup_put(struct cgroup *cg)
 	if (cg == NULL)
 		return;
 	r = cg->root;
-	if (!cg->killed && r->npool < CGROUP_POOL_MAX &&
+	if (!cg->killed && !cg->single_use && r->npool < CGROUP_POOL_MAX &&
 	    cgroup_read(cg->fd, "cgroup.events", text, sizeof text) != -1 &&
 	    cgroup_key(text, "populated") == 0) {
 		cg->next = r->pool;

@@ -50,12 +50,11 @@ void	cgroup_destroy(struct cgroup_root *, int dirfd, const char *name);
  * left by an earlier task, or a new one (named task-N); NULL (logged) if
  * none can be had.  cgroup_task_usage() counts from cgroup_get(): CPU in
  * µs, and the memory peak in KiB above what the cgroup held when taken
- * (-1 when the kernel cannot reset memory.peak, before 6.12, or has no
- * memory controller there).  cgroup_task_signal() is cgroup_signal()
- * but for SIGKILL to an empty cgroup, which does nothing.  cgroup_put()
- * hands it back: into the pool when nothing runs in it any more and it
- * was never killed, else killed and removed.  The pool goes with
- * cgroup_root_close().
+ * (-1 without the memory controller).  cgroup_task_signal() is
+ * cgroup_signal() but for SIGKILL to an empty cgroup, which does nothing.
+ * cgroup_put() hands it back: into the pool when nothing runs in it any
+ * more, it was never killed and its memory.peak can be reset (kernel
+ * 6.12), else killed and removed.  The pool goes with cgroup_root_close().
  */
 struct cgroup	*cgroup_get(struct cgroup_root *);
 int		 cgroup_fd(const struct cgroup *);
