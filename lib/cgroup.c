@@ -771,13 +771,23 @@ cgroup_fd(const struct cgroup *cg)
 	return cg->fd;
 }
 
+/* Whether nothing runs in the cgroup: false when that cannot be read. */
+static bool
+cgroup_empty(int dirfd)
+{
+	char	text[256];
+
+	return cgroup_read(dirfd, "cgroup.events", text, sizeof text) != -1 &&
+	    cgroup_key(text, "populated") == 0;
+}
+
 /* Signal what runs in a task cgroup (see cgroup.h). */
 int
 cgroup_task_signal(struct cgroup *cg, int sig)
 {
 	if (sig == SIGKILL) {
 		/* Only we can put anything in it: empty stays empty. */
-		if (!cgroup_populated(cg->fd))
+		if (cgroup_empty(cg->fd))
 			return 0;
 		cg->killed = true;
 	}
@@ -807,14 +817,12 @@ void
 cgroup_put(struct cgroup *cg)
 {
 	struct cgroup_root	*r;
-	char			 text[256];
 
 	if (cg == NULL)
 		return;
 	r = cg->root;
 	if (!cg->killed && !cg->single_use && r->npool < CGROUP_POOL_MAX &&
-	    cgroup_read(cg->fd, "cgroup.events", text, sizeof text) != -1 &&
-	    cgroup_key(text, "populated") == 0) {
+	    cgroup_empty(cg->fd)) {
 		cg->next = r->pool;
 		r->pool = cg;
 		r->npool++;
