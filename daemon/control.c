@@ -36,8 +36,9 @@
 
 /*
  * Descriptors clients may never take: the daemon's own (journal, socket,
- * event loop, runners) and those of each running task (pidfd, output and
- * exec-error pipes, cgroup, log, and more while it starts).
+ * event loop, runners, the pool of empty task cgroups) and those of each
+ * running task (pidfd, output and exec-error pipes, cgroup, log, and more
+ * while it starts).
  */
 #define CONTROL_FD_OWN		64
 #define CONTROL_FD_PER_TASK	8
