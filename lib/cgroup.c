@@ -682,11 +682,9 @@ cgroup_destroy(struct cgroup_root *r, int dirfd, const char *name)
  * less what the cgroup held then (the page cache of earlier tasks).  Where
  * memory.peak cannot be reset, cgroups are not reused.
  *
- * A cgroup that cgroup.kill was written to is never used again: recent
- * kernels (6.18 here) compare the kill count of the parent's cgroup with
- * the target's when CLONE_INTO_CGROUP places a child, so every later
- * child would be killed at birth.  So a task cgroup is only killed when
- * something is left in it.
+ * A cgroup that cgroup.kill was written to is never used again: on Linux
+ * 6.18 every child that CLONE_INTO_CGROUP places in it later is killed at
+ * birth.  So a task cgroup is only killed when something is left in it.
  */
 
 /* The number memory.peak shows through fd, or -1. */
