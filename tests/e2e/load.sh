@@ -69,12 +69,14 @@ python3 "$LOADGEN" run "$SOCK" --clients "$CLIENTS" --per 1 --acks acks >sum.war
 bad=0
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-	python3 "$LOADGEN" run "$SOCK" --clients "$CLIENTS" --per "$PER" \
-	    --acks acks --probe "probe.A.$r" --interval 0.002 >"sum.A.$r"
 	# A client whose frames keep arriving split across writes, for
 	# longer than the read timeout: it must not be taken for a slow one.
+	# It runs through A and B alike, started before either is measured.
 	python3 "$LOADGEN" steady "$SOCK" 13 >"steady.$r" 2>&1 &
 	STEADY=$!
+	sleep 0.5
+	python3 "$LOADGEN" run "$SOCK" --clients "$CLIENTS" --per "$PER" \
+	    --acks acks --probe "probe.A.$r" --interval 0.002 >"sum.A.$r"
 	python3 "$LOADGEN" run "$SOCK" --clients "$CLIENTS" --per "$PER" \
 	    --idle "$IDLE" --slow "$SLOW" --acks acks --probe "probe.B.$r" \
 	    --interval 0.002 >"sum.B.$r"
@@ -166,9 +168,13 @@ EOF
 check "load: no acknowledgement lost (every acknowledged id is listed)" lost_acks
 
 # Latency: the p99 of status round trips with the idle and slow clients
-# against without, pooled over the rounds.  That of submit
-# acknowledgements is shown, not gated: it waits for the disk (fdatasync),
-# whose delays on a shared machine are not the daemon's.
+# against without, round by round; the median of those ratios is gated,
+# so that one round disturbed by something else on the machine (another
+# test, under make -j) does not decide it, while a cost of the idle and
+# slow clients, there in every round, does.  The pooled figures and those
+# of submit acknowledgements are shown, not gated: the latter wait for
+# the disk (fdatasync), whose delays on a shared machine are not the
+# daemon's.
 acks_of() {
 	python3 -c 'import json, sys
 for f in sys.argv[1:]:
@@ -185,8 +191,18 @@ NB=$(cat probe.B.* | wc -l | tr -d ' ')
 echo "status p99: $PA us without ($NA samples), $PB us with the idle and slow clients ($NB samples);" \
 	"unloaded $(pctile 99 probe.idle) us"
 echo "submit ack p99: $AA us without, $AB us with; load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
-check "load: status p99 with the idle and slow clients < 2x without ($PB vs $PA us)" \
-	test "$PB" -lt $((2 * PA))
+r=1
+: >ratios
+while [ "$r" -le "$ROUNDS" ]; do
+	ra=$(pctile 99 "probe.A.$r")
+	rb=$(pctile 99 "probe.B.$r")
+	echo "  round $r: status p99 $ra us without, $rb us with"
+	echo "$ra $rb" | awk '{ printf "%.3f\n", $2 / ($1 > 0 ? $1 : 1) }' >>ratios
+	r=$((r + 1))
+done
+RATIO=$(sort -n ratios | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+check "load: status p99 with the idle and slow clients < 2x without, median of the rounds (${RATIO}x)" \
+	awk -v r="$RATIO" 'BEGIN { exit !(r < 2) }'
 
 # --- a burst of connections while the daemon is busy ---------------------------
 # Stopped, the daemon accepts nothing: what connects meanwhile waits in
