@@ -606,15 +606,22 @@ cgroup_signal(int dirfd, int sig)
 	return rc;
 }
 
-/* Whether any process is left in the cgroup (or below it). */
-bool
-cgroup_populated(int dirfd)
+/* "populated" of cgroup.events: 1, 0, or -1 when it cannot be read. */
+static int64_t
+cgroup_events_populated(int dirfd)
 {
 	char	text[256];
 
 	if (cgroup_read(dirfd, "cgroup.events", text, sizeof text) == -1)
-		return false;
-	return cgroup_key(text, "populated") > 0;
+		return -1;
+	return cgroup_key(text, "populated");
+}
+
+/* Whether any process is left in the cgroup (or below it). */
+bool
+cgroup_populated(int dirfd)
+{
+	return cgroup_events_populated(dirfd) > 0;
 }
 
 /* user_usec and system_usec from cpu.stat. */
@@ -773,10 +780,7 @@ cgroup_fd(const struct cgroup *cg)
 static bool
 cgroup_empty(int dirfd)
 {
-	char	text[256];
-
-	return cgroup_read(dirfd, "cgroup.events", text, sizeof text) != -1 &&
-	    cgroup_key(text, "populated") == 0;
+	return cgroup_events_populated(dirfd) == 0;
 }
 
 /* Signal what runs in a task cgroup (see cgroup.h). */

@@ -116,6 +116,17 @@ ctask_lrem_reply(struct celery *c, const char *id, long long n,
 		ctask_revoke(ct);
 }
 
+/* LREM QUEUE 1 MSG: take one copy of a message off its queue. */
+static int
+ctask_lrem(struct celery *c, broker_cb cb, const char *arg,
+    const char *queue, const char *msg, size_t msglen)
+{
+	const char	*argv[4] = { "LREM", queue, "1", msg };
+	size_t		 argvlen[4] = { 4, strlen(queue), 1, msglen };
+
+	return broker_command(c->br, cb, arg, 4, argv, argvlen);
+}
+
 /*
  * Take a stopped task's message off its queue: if that works it never
  * runs, else a worker has it and it is revoked.  Bounded by the grace.
@@ -124,20 +135,10 @@ void
 ctask_unqueue(struct ctask *ct)
 {
 	struct timeval	 tv;
-	const char	*argv[4];
-	size_t		 argvlen[4];
 	int64_t		 ms = ct->kill_grace_ms + CTASK_CONFIRM_MS;
 
-	argv[0] = "LREM";
-	argv[1] = ct->queue;
-	argv[2] = "1";
-	argv[3] = ct->msg;
-	argvlen[0] = 4;
-	argvlen[1] = strlen(ct->queue);
-	argvlen[2] = 1;
-	argvlen[3] = ct->msglen;
-	if (broker_command(ct->c->br, ctask_lrem_reply, ct->id, 4, argv,
-	    argvlen) == -1) {
+	if (ctask_lrem(ct->c, ctask_lrem_reply, ct->id, ct->queue, ct->msg,
+	    ct->msglen) == -1) {
 		ctask_revoke(ct);	/* queued for when it is back */
 		return;
 	}
@@ -177,20 +178,10 @@ void
 ctask_orphans_flush(struct celery *c)
 {
 	struct corphan	*o;
-	const char	*argv[4];
-	size_t		 argvlen[4];
 
 	while ((o = TAILQ_FIRST(&c->orphans)) != NULL) {
-		argv[0] = "LREM";
-		argv[1] = o->queue;
-		argv[2] = "1";
-		argv[3] = o->msg;
-		argvlen[0] = 4;
-		argvlen[1] = strlen(o->queue);
-		argvlen[2] = 1;
-		argvlen[3] = o->msglen;
-		if (o->msg == NULL || broker_command(c->br, NULL, NULL, 4,
-		    argv, argvlen) == 0)
+		if (o->msg == NULL || ctask_lrem(c, NULL, NULL, o->queue,
+		    o->msg, o->msglen) == 0)
 			ctask_publish_revoke(c, o->id, NULL);
 		TAILQ_REMOVE(&c->orphans, o, entry);
 		free(o->queue);
